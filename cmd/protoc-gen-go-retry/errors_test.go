@@ -1,0 +1,128 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"google.golang.org/protobuf/types/pluginpb"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/protoc"
+)
+
+// compile writes files (name: source) to a temporary directory and returns
+// the request protoc would send for all of them with the parameter params.
+func compile(t *testing.T, files map[string]string, params string) *pluginpb.CodeGeneratorRequest {
+	t.Helper()
+	dir := t.TempDir()
+	var names []string
+	for name, src := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	req, err := protoc.Request([]string{dir}, names, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// wantError runs the plugin on req and checks that it reports want and
+// writes nothing.
+func wantError(t *testing.T, req *pluginpb.CodeGeneratorRequest, want string) {
+	t.Helper()
+	resp := generate(req)
+	if got := resp.GetError(); got != want {
+		t.Errorf("error:\n got: %s\nwant: %s", got, want)
+	}
+	if len(resp.File) != 0 {
+		t.Errorf("wrote %d files along with the error, want none", len(resp.File))
+	}
+}
+
+const header = `syntax = "proto3";
+package shop.v1;
+import "retry/v1/retry.proto";
+option go_package = "example.com/shop/v1;shopv1";
+message Req {}
+message Resp {}
+`
+
+func TestOptionOnStreamingMethod(t *testing.T) {
+	for _, tc := range []struct{ rpc, kind string }{
+		{"rpc Watch(Req) returns (stream Resp) {\n    option (retry.v1.method).retries = 1;\n  }", "server streaming"},
+		{"rpc Watch(stream Req) returns (Resp) {\n    option (retry.v1.method).retries = 1;\n  }", "client streaming"},
+		{"rpc Watch(stream Req) returns (stream Resp) {\n    option (retry.v1.method) = {};\n  }", "bidirectional streaming"},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			src := header + "service Shop {\n  " + tc.rpc + "\n}\n"
+			req := compile(t, map[string]string{"shop.proto": src}, "")
+			// Line 9, column 5: the option statement inside the rpc.
+			wantError(t, req, "shop.proto:9:5: shop.v1.Shop.Watch: (retry.v1.method) is set on a "+tc.kind+
+				" method; retry defaults apply to unary methods only")
+		})
+	}
+}
+
+func TestRetriesAboveCap(t *testing.T) {
+	src := header + `option (retry.v1.file) = {retries: 12};
+service Shop {
+  option (retry.v1.service) = {retries: 11, idempotent_only: true};
+  rpc Charge(Req) returns (Resp) {
+    option (retry.v1.method).retries = 100;
+  }
+  rpc Browse(Req) returns (Resp) { option (retry.v1.method) = {retries: 10}; }
+}
+`
+	const want = "shop.proto:7:1: shop.v1: (retry.v1.file).retries is 12, above max_retries=10 (raise the cap with the plugin parameter max_retries=N)\n" +
+		"shop.proto:9:3: shop.v1.Shop: (retry.v1.service).retries is 11, above max_retries=10 (raise the cap with the plugin parameter max_retries=N)\n" +
+		"shop.proto:11:5: shop.v1.Shop.Charge: (retry.v1.method).retries is 100, above max_retries=10 (raise the cap with the plugin parameter max_retries=N)"
+	wantError(t, compile(t, map[string]string{"shop.proto": src}, ""), want)
+
+	// The cap is a parameter.
+	req := compile(t, map[string]string{"shop.proto": src}, "max_retries=100")
+	if resp := generate(req); resp.Error != nil || len(resp.File) != 1 {
+		t.Errorf("with max_retries=100: error %q, %d files; want no error, 1 file", resp.GetError(), len(resp.File))
+	}
+	req = compile(t, map[string]string{"shop.proto": src}, "max_retries=11")
+	wantError(t, req, "shop.proto:7:1: shop.v1: (retry.v1.file).retries is 12, above max_retries=11 (raise the cap with the plugin parameter max_retries=N)\n"+
+		"shop.proto:11:5: shop.v1.Shop.Charge: (retry.v1.method).retries is 100, above max_retries=11 (raise the cap with the plugin parameter max_retries=N)")
+}
+
+// Errors in several files of one request are reported together, by file
+// and position.
+func TestErrorsAcrossFiles(t *testing.T) {
+	files := map[string]string{
+		"b.proto": header + "service B {\n  rpc Go(Req) returns (Resp) { option (retry.v1.method).retries = 11; }\n}\n",
+		"a.proto": "syntax = \"proto3\";\npackage a;\nimport \"retry/v1/retry.proto\";\noption go_package = \"example.com/a\";\n" +
+			"message M {}\nservice A {\n  rpc S(stream M) returns (M) { option (retry.v1.method).retries = 1; }\n" +
+			"  rpc T(M) returns (M) { option (retry.v1.method).retries = 12; }\n}\n",
+	}
+	wantError(t, compile(t, files, ""),
+		"a.proto:7:33: a.A.S: (retry.v1.method) is set on a client streaming method; retry defaults apply to unary methods only\n"+
+			"a.proto:8:26: a.A.T: (retry.v1.method).retries is 12, above max_retries=10 (raise the cap with the plugin parameter max_retries=N)\n"+
+			"b.proto:8:32: shop.v1.B.Go: (retry.v1.method).retries is 11, above max_retries=10 (raise the cap with the plugin parameter max_retries=N)")
+}
+
+func TestBadParameters(t *testing.T) {
+	src := header + "service Shop {\n  rpc Browse(Req) returns (Resp);\n}\n"
+	for _, tc := range []struct{ params, want string }{
+		{"foo=bar", `unknown parameter "foo": protoc-gen-go-retry takes paths, module, M<file>=<package> and max_retries`},
+		{"paths=source_relative,retries=3", `unknown parameter "retries": protoc-gen-go-retry takes paths, module, M<file>=<package> and max_retries`},
+		{"max_retries=lots", "parameter max_retries=lots: want a whole number from 0 to 2147483647"},
+		{"max_retries=-1", "parameter max_retries=-1: want a whole number from 0 to 2147483647"},
+		{"max_retries=", "parameter max_retries=: want a whole number from 0 to 2147483647"},
+		{"max_retries=2147483648", "parameter max_retries=2147483648: want a whole number from 0 to 2147483647"},
+		{"paths=sideways", `unknown path type "sideways": want "import" or "source_relative"`},
+	} {
+		t.Run(tc.params, func(t *testing.T) {
+			wantError(t, compile(t, map[string]string{"shop.proto": src}, tc.params), tc.want)
+		})
+	}
+}

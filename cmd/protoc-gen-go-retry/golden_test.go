@@ -1,0 +1,105 @@
+package main
+
+import (
+	"path"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/types/pluginpb"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/golden"
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/protoc"
+)
+
+const (
+	protoDir  = "../../testdata/proto"
+	goldenDir = "../../testdata/golden"
+	// goldenModule is the import path that goldenDir stands for: the
+	// goldens are packages of this module, compiled and run against
+	// dubbo-go by the tests of the example module.
+	goldenModule = "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden"
+)
+
+// goldenCases are the requests whose output is kept in testdata/golden,
+// each as protoc would send it for one invocation.
+var goldenCases = []struct {
+	name   string
+	files  []string
+	params []string
+}{
+	{
+		// dubbo-go's own greet.proto, untouched: the generated API must
+		// match protoc-gen-go-triple's (TestReferenceAPI).
+		name:   "reference",
+		files:  []string{"reference/greet.proto"},
+		params: []string{"Mreference/greet.proto=" + goldenModule + "/reference;greet"},
+	},
+	{
+		// Every kind of option, every call kind, comments and deprecation.
+		name:  "greet",
+		files: []string{"greet/greet.proto"},
+	},
+	{
+		// Two services in one file, two files in one Go package.
+		name:  "multi",
+		files: []string{"multi/first.proto", "multi/second.proto"},
+	},
+	{
+		// A file without services: no .triple.go.
+		name:  "messages",
+		files: []string{"messages/messages.proto"},
+	},
+	{
+		// The services the end-to-end tests call.
+		name:  "e2e",
+		files: []string{"e2e/v1/layers.proto", "e2e/v1/file_default.proto"},
+	},
+}
+
+// TestGolden generates every golden case in process, with protoc-gen-go for
+// the messages and this plugin for the services, and compares the output
+// with testdata/golden. go test -update rewrites it.
+func TestGolden(t *testing.T) {
+	var all []*pluginpb.CodeGeneratorResponse_File
+	for _, tc := range goldenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			params := strings.Join(append([]string{"module=" + goldenModule}, tc.params...), ",")
+			req, err := protoc.Request([]string{protoDir}, tc.files, params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			messages, err := protoc.Run(req, protoc.ProtocGenGo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bindings, err := protoc.Run(req, inProcess)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range bindings {
+				if !strings.HasSuffix(f.GetName(), ".triple.go") {
+					t.Errorf("generated %s, want only .triple.go files", f.GetName())
+				}
+			}
+			if tc.name == "messages" && len(bindings) != 0 {
+				t.Errorf("a file without services generated %d files, want none", len(bindings))
+			}
+			all = append(all, messages...)
+			all = append(all, bindings...)
+		})
+	}
+	if t.Failed() {
+		return
+	}
+	golden.CheckTree(t, goldenDir, ".go", all)
+}
+
+// inProcess is this plugin as a protoc.Plugin, run in process.
+func inProcess(req *pluginpb.CodeGeneratorRequest) (*pluginpb.CodeGeneratorResponse, error) {
+	return generate(req), nil
+}
+
+// goldenFile returns the path below goldenDir of a generated file.
+func goldenFile(importPath, name string) string {
+	return path.Join(goldenDir, strings.TrimPrefix(importPath, goldenModule), name)
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+
+	"google.golang.org/protobuf/compiler/protogen"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/pluginpb"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/gen"
+)
+
+// run answers the CodeGeneratorRequest read from in with the response
+// written to out. Problems in the request's contents (bad options, bad
+// parameters) go in the response, for protoc to print; an error from run
+// means there was no request to answer.
+func run(in io.Reader, out io.Writer) error {
+	b, err := io.ReadAll(in)
+	if err != nil {
+		return fmt.Errorf("reading standard input: %v", err)
+	}
+	req := new(pluginpb.CodeGeneratorRequest)
+	if err := proto.Unmarshal(b, req); err != nil {
+		return fmt.Errorf("standard input is not a CodeGeneratorRequest: %v", err)
+	}
+	// Arbitrary bytes often parse as a message of unknown fields.
+	if len(req.ProtoReflect().GetUnknown()) > 0 || len(req.GetFileToGenerate()) == 0 {
+		return errors.New("standard input is not a CodeGeneratorRequest from protoc or buf: it names no file to generate")
+	}
+	resp := generate(req)
+	b, err = proto.Marshal(resp)
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(b)
+	return err
+}
+
+// generate runs the generator on req. Everything wrong with the request is
+// reported in the response's error, and then the response holds no file.
+func generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorResponse {
+	var flags flag.FlagSet
+	maxRetries := retriesValue(gen.DefaultMaxRetries)
+	flags.Var(&maxRetries, "max_retries", "the largest retries an option may declare")
+
+	plugin, err := protogen.Options{ParamFunc: params(&flags)}.New(req)
+	if err != nil {
+		return &pluginpb.CodeGeneratorResponse{
+			Error:             proto.String(err.Error()),
+			SupportedFeatures: proto.Uint64(gen.SupportedFeatures),
+		}
+	}
+	if err := gen.Generate(plugin, gen.Config{Version: version, MaxRetries: uint32(maxRetries)}); err != nil {
+		plugin.Error(err)
+	}
+	return plugin.Response()
+}
+
+// params returns protogen's ParamFunc: it sets the plugin's own parameters
+// (protogen handles paths, module and M) and names the parameter in every
+// error.
+func params(flags *flag.FlagSet) func(name, value string) error {
+	return func(name, value string) error {
+		if flags.Lookup(name) == nil {
+			return fmt.Errorf("unknown parameter %q: protoc-gen-go-retry takes paths, module, M<file>=<package> and max_retries", name)
+		}
+		if err := flags.Set(name, value); err != nil {
+			return fmt.Errorf("parameter %s=%s: %v", name, value, err)
+		}
+		return nil
+	}
+}
+
+// retriesValue is a flag.Value for a count of retries.
+type retriesValue uint32
+
+func (v *retriesValue) String() string { return strconv.FormatUint(uint64(*v), 10) }
+
+func (v *retriesValue) Set(s string) error {
+	n, err := strconv.ParseUint(s, 10, 31)
+	if err != nil {
+		return errors.New("want a whole number from 0 to 2147483647")
+	}
+	*v = retriesValue(n)
+	return nil
+}

@@ -1,0 +1,70 @@
+package e2e
+
+import (
+	"io/fs"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const (
+	goldenDir    = "../../../testdata/golden"
+	goldenModule = "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden"
+	// dubboVersion is the dubbo-go these tests hold the generated code to.
+	dubboVersion = "v3.3.2"
+)
+
+// TestGoldensVet compiles and vets every package of testdata/golden against
+// the dubbo-go of this module, the same way a user's build would.
+func TestGoldensVet(t *testing.T) {
+	var pkgs []string
+	err := filepath.WalkDir(goldenDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(p) != ".go" {
+			return err
+		}
+		rel, err := filepath.Rel(goldenDir, filepath.Dir(p))
+		if err != nil {
+			return err
+		}
+		pkg := path.Join(goldenModule, filepath.ToSlash(rel))
+		if !slices.Contains(pkgs, pkg) {
+			pkgs = append(pkgs, pkg)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkgs) < 5 {
+		t.Fatalf("found %d golden packages in %s, want at least 5: %v", len(pkgs), goldenDir, pkgs)
+	}
+	// go vet type-checks each package before vetting it.
+	cmd := exec.Command(goCommand(), append([]string{"vet"}, pkgs...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go vet %v: %v\n%s", pkgs, err, out)
+	}
+}
+
+// goCommand is the go command that runs the tests.
+func goCommand() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
+
+// TestDubboVersion checks that the tests run against the dubbo-go version
+// the project targets, not whatever a go.mod edit pulled in.
+func TestDubboVersion(t *testing.T) {
+	out, err := exec.Command(goCommand(), "list", "-m", "-f", "{{.Version}}", "dubbo.apache.org/dubbo-go/v3").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	if got := strings.TrimSpace(string(out)); got != dubboVersion {
+		t.Errorf("the tests build against dubbo-go %s, want %s", got, dubboVersion)
+	}
+}

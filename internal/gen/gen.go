@@ -1,0 +1,168 @@
+// Package gen is the code generator behind protoc-gen-go-retry. It reads the
+// retry options of each file to generate, resolves every method's .proto
+// retry default (resolve.go), refuses bad options (check.go) and writes the
+// file's dubbo-go Triple bindings (emit.go), whose names all come from
+// names.go.
+package gen
+
+import (
+	"google.golang.org/protobuf/compiler/protogen"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/pluginpb"
+
+	retryv1 "github.com/dubbo-retry/protoc-gen-go-retry/options/retry/v1"
+)
+
+// Features this generator supports, for protogen.Plugin.
+const (
+	SupportedFeatures = uint64(pluginpb.CodeGeneratorResponse_FEATURE_PROTO3_OPTIONAL |
+		pluginpb.CodeGeneratorResponse_FEATURE_SUPPORTS_EDITIONS)
+	SupportedEditionsMinimum = descriptorpb.Edition_EDITION_PROTO2
+	SupportedEditionsMaximum = descriptorpb.Edition_EDITION_2023
+)
+
+// DefaultMaxRetries is the cap on retries when the max_retries parameter is
+// not given.
+const DefaultMaxRetries = 10
+
+// Config is what a run of the generator is told besides the request.
+type Config struct {
+	// Version is the plugin's version, written in each file's header.
+	Version string
+	// MaxRetries is the largest retries an option may declare.
+	MaxRetries uint32
+}
+
+// Generate writes a .triple.go file for each file to generate that declares
+// services. If any retry option is bad it writes nothing and returns every
+// error found, one a line, sorted by position.
+func Generate(plugin *protogen.Plugin, cfg Config) error {
+	plugin.SupportedFeatures = SupportedFeatures
+	plugin.SupportedEditionsMinimum = SupportedEditionsMinimum
+	plugin.SupportedEditionsMaximum = SupportedEditionsMaximum
+
+	var (
+		files []*file
+		errs  optionErrors
+	)
+	for _, f := range plugin.Files {
+		if !f.Generate {
+			continue
+		}
+		m, ferrs := analyze(f, cfg)
+		errs = append(errs, ferrs...)
+		if len(m.services) > 0 {
+			files = append(files, m)
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	for _, f := range files {
+		emit(plugin, cfg, f)
+	}
+	return nil
+}
+
+// file, service and method are a .proto file's services as the emitter
+// sees them: protogen's descriptors, the names of what is generated for
+// them and each method's resolved retry default.
+type file struct {
+	*protogen.File
+	names    fileNames
+	services []*service
+}
+
+type service struct {
+	*protogen.Service
+	names   serviceNames
+	methods []*method
+}
+
+type method struct {
+	*protogen.Method
+	names    methodNames
+	retry    Default
+	wireName string // the method's name in the .proto, which dubbo-go routes and configures by
+}
+
+// hasDefaults reports whether any method of s has a .proto retry default.
+func (s *service) hasDefaults() bool {
+	for _, m := range s.methods {
+		if m.retry.Source != NoDefault {
+			return true
+		}
+	}
+	return false
+}
+
+// analyze reads the retry options of f, checks them against cfg and
+// resolves the default of every method.
+func analyze(f *protogen.File, cfg Config) (*file, optionErrors) {
+	c := &checker{file: f, maxRetries: cfg.MaxRetries}
+
+	fileOpt := childPath(nil, fileOptionsField, retryv1.E_File.Field)
+	fileFallback := []protoreflect.SourcePath{{packageField}, {syntaxField}}
+	fileRetries, err := fileRetry(f.Desc.Options())
+	c.read(err, string(f.Desc.Package()), "(retry.v1.file)", fileOpt, fileFallback...)
+	c.checkCap(fileRetries.GetRetries(), string(f.Desc.Package()), "(retry.v1.file)", fileOpt, fileFallback...)
+
+	out := &file{File: f, names: newFileNames(f)}
+	for _, s := range f.Services {
+		svc := &service{Service: s, names: newServiceNames(s)}
+		out.services = append(out.services, svc)
+
+		svcOpt := childPath(s.Location.Path, serviceOptionsField, retryv1.E_Service.Field)
+		svcRetries, err := serviceRetry(s.Desc.Options())
+		c.read(err, string(s.Desc.FullName()), "(retry.v1.service)", svcOpt, s.Location.Path)
+		c.checkCap(svcRetries.GetRetries(), string(s.Desc.FullName()), "(retry.v1.service)", svcOpt, s.Location.Path)
+
+		for _, m := range s.Methods {
+			streaming := m.Desc.IsStreamingClient() || m.Desc.IsStreamingServer()
+			opt := childPath(m.Location.Path, methodOptionsField, retryv1.E_Method.Field)
+			methodRetries, err := methodRetry(m.Desc.Options())
+			c.read(err, string(m.Desc.FullName()), "(retry.v1.method)", opt, m.Location.Path)
+			if methodRetries != nil && streaming {
+				c.errorf(string(m.Desc.FullName()), []protoreflect.SourcePath{opt, m.Location.Path},
+					"(retry.v1.method) is set on a %s method; retry defaults apply to unary methods only", streamKind(m))
+			} else {
+				c.checkCap(methodRetries.GetRetries(), string(m.Desc.FullName()), "(retry.v1.method)", opt, m.Location.Path)
+			}
+
+			svc.methods = append(svc.methods, &method{
+				Method:   m,
+				names:    newMethodNames(s, m),
+				wireName: string(m.Desc.Name()),
+				retry: Resolve(
+					Method{Streaming: streaming, Idempotent: idempotent(m)},
+					Options{Method: methodRetries, Service: svcRetries, File: fileRetries},
+				),
+			})
+		}
+	}
+	return out, c.errs
+}
+
+// idempotent reports whether m is declared safe to repeat.
+func idempotent(m *protogen.Method) bool {
+	opts, _ := m.Desc.Options().(*descriptorpb.MethodOptions)
+	switch opts.GetIdempotencyLevel() {
+	case descriptorpb.MethodOptions_IDEMPOTENT, descriptorpb.MethodOptions_NO_SIDE_EFFECTS:
+		return true
+	}
+	return false
+}
+
+// streamKind names the kind of a streaming method, for messages.
+func streamKind(m *protogen.Method) string {
+	switch {
+	case m.Desc.IsStreamingClient() && m.Desc.IsStreamingServer():
+		return "bidirectional streaming"
+	case m.Desc.IsStreamingClient():
+		return "client streaming"
+	case m.Desc.IsStreamingServer():
+		return "server streaming"
+	}
+	return "unary"
+}
