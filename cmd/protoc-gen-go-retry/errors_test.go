@@ -3,8 +3,10 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
+	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/internal/protoc"
@@ -125,4 +127,23 @@ func TestBadParameters(t *testing.T) {
 			wantError(t, compile(t, map[string]string{"shop.proto": src}, tc.params), tc.want)
 		})
 	}
+}
+
+// Without a location for the option, an error points at the method; without
+// source info at all, it names the file alone.
+func TestErrorPositionFallback(t *testing.T) {
+	src := header + "service Shop {\n  rpc Watch(Req) returns (stream Resp) {\n    option (retry.v1.method).retries = 1;\n  }\n}\n"
+	const msg = "shop.v1.Shop.Watch: (retry.v1.method) is set on a server streaming method; retry defaults apply to unary methods only"
+
+	req := compile(t, map[string]string{"shop.proto": src}, "")
+	info := req.ProtoFile[len(req.ProtoFile)-1].SourceCodeInfo
+	// The method is service 0, method 0: path [6 0 2 0]; its options are
+	// field 4 of the method.
+	info.Location = slices.DeleteFunc(info.Location, func(loc *descriptorpb.SourceCodeInfo_Location) bool {
+		return len(loc.Path) > 4 && slices.Equal(loc.Path[:5], []int32{6, 0, 2, 0, 4})
+	})
+	wantError(t, req, "shop.proto:8:3: "+msg)
+
+	req.ProtoFile[len(req.ProtoFile)-1].SourceCodeInfo = nil
+	wantError(t, req, "shop.proto: "+msg)
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/internal/golden"
@@ -20,13 +22,26 @@ const (
 	goldenModule = "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden"
 )
 
-// goldenCases are the requests whose output is kept in testdata/golden,
-// each as protoc would send it for one invocation.
-var goldenCases = []struct {
+// A goldenCase is a request whose output is kept in testdata/golden, as
+// protoc would send it for one invocation.
+type goldenCase struct {
 	name   string
 	files  []string
 	params []string
-}{
+}
+
+// request compiles the case's files into its request.
+func (tc goldenCase) request(t *testing.T) *pluginpb.CodeGeneratorRequest {
+	t.Helper()
+	params := strings.Join(append([]string{"module=" + goldenModule}, tc.params...), ",")
+	req, err := protoc.Request([]string{protoDir}, tc.files, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+var goldenCases = []goldenCase{
 	{
 		// dubbo-go's own greet.proto, untouched: the generated API must
 		// match protoc-gen-go-triple's (TestReferenceAPI).
@@ -50,6 +65,25 @@ var goldenCases = []struct {
 		files: []string{"messages/messages.proto"},
 	},
 	{
+		// Valid protos that are awkward for a generator: names, a file
+		// without a package, proto2, editions, well-known types, types from
+		// other Go packages (some named like the generated code's variables)
+		// and nested types.
+		name: "awkward",
+		files: []string{
+			"awkward/names/names.proto",
+			"awkward/nopackage/nopackage.proto",
+			"awkward/proto2/proto2.proto",
+			"awkward/editions/editions.proto",
+			"awkward/wkt/wkt.proto",
+			"awkward/types/types.proto",
+			"awkward/req/req.proto",
+			"awkward/msg/msg.proto",
+			"awkward/ctx/ctx.proto",
+			"awkward/uses/uses.proto",
+		},
+	},
+	{
 		// The services the end-to-end tests call.
 		name:  "e2e",
 		files: []string{"e2e/v1/layers.proto", "e2e/v1/file_default.proto"},
@@ -63,11 +97,7 @@ func TestGolden(t *testing.T) {
 	var all []*pluginpb.CodeGeneratorResponse_File
 	for _, tc := range goldenCases {
 		t.Run(tc.name, func(t *testing.T) {
-			params := strings.Join(append([]string{"module=" + goldenModule}, tc.params...), ",")
-			req, err := protoc.Request([]string{protoDir}, tc.files, params)
-			if err != nil {
-				t.Fatal(err)
-			}
+			req := tc.request(t)
 			messages, err := protoc.Run(req, protoc.ProtocGenGo)
 			if err != nil {
 				t.Fatal(err)
@@ -102,4 +132,28 @@ func inProcess(req *pluginpb.CodeGeneratorRequest) (*pluginpb.CodeGeneratorRespo
 // goldenFile returns the path below goldenDir of a generated file.
 func goldenFile(importPath, name string) string {
 	return path.Join(goldenDir, strings.TrimPrefix(importPath, goldenModule), name)
+}
+
+// TestDeterministic checks that the same request gives byte-identical
+// output on every run, and that compiling the protos again changes nothing.
+func TestDeterministic(t *testing.T) {
+	for _, tc := range goldenCases {
+		var first []*pluginpb.CodeGeneratorResponse_File
+		for run := range 5 {
+			req := tc.request(t)
+			for range 2 {
+				resp := generate(req)
+				if resp.Error != nil {
+					t.Fatalf("%s: %s", tc.name, resp.GetError())
+				}
+				if first == nil {
+					first = resp.File
+					continue
+				}
+				if diff := cmp.Diff(first, resp.File, protocmp.Transform()); diff != "" {
+					t.Fatalf("%s: run %d differs from the first (-first +this):\n%s", tc.name, run, diff)
+				}
+			}
+		}
+	}
 }

@@ -148,9 +148,5 @@ func TestBinaryMatchesInProcess(t *testing.T) {
 // goldenRequest is the request of the "greet" golden case.
 func goldenRequest(t *testing.T) *pluginpb.CodeGeneratorRequest {
 	t.Helper()
-	req, err := protoc.Request([]string{protoDir}, []string{"greet/greet.proto"}, "module="+goldenModule)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return req
+	return goldenCase{files: []string{"greet/greet.proto"}}.request(t)
 }
