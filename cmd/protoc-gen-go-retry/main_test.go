@@ -86,8 +86,36 @@ func TestVersionAndHelp(t *testing.T) {
 		}
 	}
 	_, stderr, code := runPlugin(t, nil, "--frobnicate")
-	if code != 2 || !strings.Contains(stderr, `unknown argument "--frobnicate"`) {
-		t.Errorf("--frobnicate: stderr %q, exit %d; want unknown argument, exit 2", stderr, code)
+	if code != 2 || !strings.Contains(stderr, `unknown arguments ["--frobnicate"]`) {
+		t.Errorf("--frobnicate: stderr %q, exit %d; want unknown arguments, exit 2", stderr, code)
+	}
+}
+
+// --write-options writes the bundled retry/v1/retry.proto, byte for byte,
+// where protoc can import it from.
+func TestWriteOptions(t *testing.T) {
+	want, err := os.ReadFile("../../options/retry/v1/retry.proto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"--write-options", "DIR"}, {"--write-options=DIR"}} {
+		dir := t.TempDir()
+		for i := range args {
+			args[i] = strings.ReplaceAll(args[i], "DIR", dir)
+		}
+		if _, stderr, code := runPlugin(t, nil, args...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		got, err := os.ReadFile(filepath.Join(dir, "retry", "v1", "retry.proto"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%v wrote a retry.proto that differs from options/retry/v1/retry.proto", args)
+		}
+	}
+	if _, stderr, code := runPlugin(t, nil, "--write-options", "/dev/null/x"); code != 1 || stderr == "" {
+		t.Errorf("--write-options to an impossible directory: exit %d, stderr %q; want exit 1 and a message", code, stderr)
 	}
 }
 
