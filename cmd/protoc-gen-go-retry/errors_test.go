@@ -147,3 +147,17 @@ func TestErrorPositionFallback(t *testing.T) {
 	req.ProtoFile[len(req.ProtoFile)-1].SourceCodeInfo = nil
 	wantError(t, req, "shop.proto: "+msg)
 }
+
+// A Go package name that is not an identifier would make the file
+// unparsable; it is refused, pointing at go_package.
+func TestGoPackageNameNotIdentifier(t *testing.T) {
+	src := "syntax = \"proto3\";\npackage shop.v1;\noption go_package = \"example.com/shop;shop-v1\";\n" +
+		"message Req {}\nservice Shop {\n  rpc Get(Req) returns (Req);\n}\n"
+	wantError(t, compile(t, map[string]string{"shop.proto": src}, ""),
+		`shop.proto:3:1: shop.v1: the Go package name "shop-v1" (from go_package or an M parameter) is not a Go identifier`)
+
+	// The same name from an M parameter.
+	src = "syntax = \"proto3\";\npackage shop.v1;\nmessage Req {}\nservice Shop {\n  rpc Get(Req) returns (Req);\n}\n"
+	wantError(t, compile(t, map[string]string{"shop.proto": src}, "Mshop.proto=example.com/shop;shop-v1"),
+		`shop.proto:2:1: shop.v1: the Go package name "shop-v1" (from go_package or an M parameter) is not a Go identifier`)
+}

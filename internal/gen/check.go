@@ -99,6 +99,7 @@ const (
 	serviceOptionsField = 3  // ServiceDescriptorProto.options
 	methodOptionsField  = 4  // MethodDescriptorProto.options
 	retriesField        = 1  // retries, in all three retry option messages
+	goPackageField      = 11 // FileOptions.go_package
 )
 
 // childPath returns path extended by elems, sharing no memory with path.

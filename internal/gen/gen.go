@@ -6,6 +6,8 @@
 package gen
 
 import (
+	"go/token"
+
 	"google.golang.org/protobuf/compiler/protogen"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
@@ -70,6 +72,7 @@ func Generate(plugin *protogen.Plugin, cfg Config) error {
 // them and each method's resolved retry default.
 type file struct {
 	*protogen.File
+	source   string // the .proto's path, fit for comments
 	names    fileNames
 	services []*service
 }
@@ -108,7 +111,12 @@ func analyze(f *protogen.File, cfg Config) (*file, optionErrors) {
 	c.read(err, string(f.Desc.Package()), "(retry.v1.file)", fileOpt, fileFallback...)
 	c.checkCap(fileRetries.GetRetries(), string(f.Desc.Package()), "(retry.v1.file)", fileOpt, fileFallback...)
 
-	out := &file{File: f, names: newFileNames(f)}
+	if len(f.Services) > 0 && !token.IsIdentifier(string(f.GoPackageName)) {
+		c.errorf(string(f.Desc.Package()), []protoreflect.SourcePath{{fileOptionsField, goPackageField}, {packageField}, {syntaxField}},
+			"the Go package name %q (from go_package or an M parameter) is not a Go identifier", f.GoPackageName)
+	}
+
+	out := &file{File: f, source: commentText(f.Desc.Path()), names: newFileNames(f)}
 	for _, s := range f.Services {
 		svc := &service{Service: s, names: newServiceNames(s)}
 		out.services = append(out.services, svc)

@@ -1,0 +1,388 @@
+// Package failover tests a generated client against several providers of
+// one service, where retries become failover: dubbo-go's failover cluster
+// sends a retry to another provider.
+//
+// A process can export a service only once ("service already defined"), so
+// each provider is a process of its own: the test binary, run again with
+// providerEnv set, which TestMain turns into a provider.
+package failover
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"dubbo.apache.org/dubbo-go/v3/client"
+	_ "dubbo.apache.org/dubbo-go/v3/imports"
+	"dubbo.apache.org/dubbo-go/v3/protocol"
+	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
+	"dubbo.apache.org/dubbo-go/v3/server"
+	"github.com/dubbogo/gost/log/logger"
+
+	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
+)
+
+// providerEnv, when set to "ok" or "fail", makes the test binary a provider
+// of e2e.v1.LayerService instead of running the tests.
+const providerEnv = "FAILOVER_TEST_PROVIDER"
+
+// ready starts the line a provider prints once it serves.
+const ready = "failover provider ready"
+
+func TestMain(m *testing.M) {
+	// The failover cluster logs every failed attempt.
+	logger.SetLoggerLevel("fatal")
+	if mode := os.Getenv(providerEnv); mode != "" {
+		if err := provide(mode == "fail"); err != nil {
+			fmt.Fprintln(os.Stderr, "provider:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestFailoverAcrossProviders calls LayerService, whose .proto gives
+// Declared 3 retries and Never 0, on providers that always fail with a
+// retryable error and one that always succeeds, and counts where each
+// attempt of each call lands.
+//
+// What dubbo-go v3.3.2's failover cluster does, as observed here and as its
+// code (cluster/cluster/failover, base.doSelectInvoker) says:
+//   - The first attempt goes to a provider that the load balancer (random,
+//     by default) picks from all of them: about half the calls start on the
+//     failing provider when there are two providers, two thirds when two of
+//     three fail.
+//   - A retry never returns to a provider that already failed the call: the
+//     cluster passes the providers it has invoked to the selection, which
+//     picks again among the others. So each failing provider sees at most one
+//     attempt of a call, and with r retries a call reaches r + 1 distinct
+//     providers before it gives up. Here every call ends on the healthy
+//     provider, after 0, 1 or (with three providers) 2 failed attempts.
+//   - Only when every provider has been tried does the selection fall back
+//     to one already invoked (not reached here: 3 retries, at most 3
+//     providers).
+//   - The .proto default decides how far failover goes: Never, with 0
+//     retries, makes one attempt and fails whenever it lands on a failing
+//     provider.
+func TestFailoverAcrossProviders(t *testing.T) {
+	failA := startProvider(t, "fail")
+	healthy := startProvider(t, "ok")
+	failB := startProvider(t, "fail")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const calls = 200
+
+	for _, topo := range []struct {
+		name      string
+		providers []*provider
+	}{
+		{"one of two fails", []*provider{failA, healthy}},
+		{"two of three fail", []*provider{failA, healthy, failB}},
+	} {
+		t.Run(topo.name, func(t *testing.T) {
+			svc := service(t, topo.providers...)
+			ids := make([]string, calls)
+			for i := range ids {
+				ids[i] = fmt.Sprintf("%s#%d", t.Name(), i)
+				resp, err := svc.Declared(ctx, &e2ev1.Request{Id: ids[i]})
+				if err != nil {
+					t.Fatalf("%s: %v; want success, with 3 retries over %d providers", ids[i], err, len(topo.providers))
+				}
+				if resp.Id != ids[i] || resp.Attempts != 1 {
+					t.Errorf("%s: answered %v, want its id and the healthy provider's first attempt", ids[i], resp)
+				}
+			}
+
+			seen := counts(t, failA, healthy, failB)
+			// byFailures[n] is the number of calls that failed n times
+			// before they succeeded.
+			byFailures := make([]int, len(topo.providers))
+			for _, id := range ids {
+				a, h, b := seen[0][id], seen[1][id], seen[2][id]
+				if h != 1 {
+					t.Errorf("%s: the healthy provider saw %d attempts, want 1", id, h)
+				}
+				if a > 1 || b > 1 {
+					t.Errorf("%s: the failing providers saw %d and %d attempts; a retry went back to a provider that had failed it", id, a, b)
+				}
+				if len(topo.providers) == 2 && b != 0 {
+					t.Errorf("%s: a provider the client was not given saw %d attempts", id, b)
+				}
+				if n := int(a + b); n < len(byFailures) {
+					byFailures[n]++
+				}
+			}
+			if byFailures[0] == calls {
+				t.Errorf("no call of %d reached a failing provider: failover was not exercised", calls)
+			}
+			t.Logf("%d calls over %d providers: %v calls succeeded after 0, 1, ... failed attempts", calls, len(topo.providers), byFailures)
+		})
+	}
+
+	t.Run("no retries, no failover", func(t *testing.T) {
+		svc := service(t, failA, healthy)
+		ids := make([]string, calls)
+		succeeded := 0
+		for i := range ids {
+			ids[i] = fmt.Sprintf("%s#%d", t.Name(), i)
+			_, err := svc.Never(ctx, &e2ev1.Request{Id: ids[i]})
+			switch {
+			case err == nil:
+				succeeded++
+			case triple_protocol.CodeOf(err) != triple_protocol.CodeUnavailable:
+				t.Errorf("%s: %v, want success or %v", ids[i], err, triple_protocol.CodeUnavailable)
+			}
+		}
+		seen := counts(t, failA, healthy)
+		landedHealthy := 0
+		for _, id := range ids {
+			if a, h := seen[0][id], seen[1][id]; a+h != 1 {
+				t.Errorf("%s: %d attempts on the failing provider and %d on the healthy one, want 1 in all", id, a, h)
+			}
+			landedHealthy += int(seen[1][id])
+		}
+		if succeeded != landedHealthy {
+			t.Errorf("%d calls succeeded, but %d landed on the healthy provider", succeeded, landedHealthy)
+		}
+		if succeeded == 0 || succeeded == calls {
+			t.Errorf("%d of %d calls succeeded: the load balancer did not spread them", succeeded, calls)
+		}
+		t.Logf("%d calls with 0 retries over 2 providers: %d succeeded, %d failed", calls, succeeded, calls-succeeded)
+	})
+}
+
+// service returns a LayerService that reaches providers directly.
+func service(t *testing.T, providers ...*provider) e2ev1.LayerService {
+	t.Helper()
+	urls := make([]string, len(providers))
+	for i, p := range providers {
+		urls[i] = "tri://" + p.tri
+	}
+	cli, err := client.NewClient(client.WithClientURL(strings.Join(urls, ";")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := e2ev1.NewLayerService(cli)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+// counts returns the attempts each of providers has seen, by request id.
+func counts(t *testing.T, providers ...*provider) []map[string]uint32 {
+	t.Helper()
+	hc := &http.Client{Timeout: 10 * time.Second}
+	out := make([]map[string]uint32, len(providers))
+	for i, p := range providers {
+		resp, err := hc.Get("http://" + p.http + "/attempts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&out[i])
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("attempts of %s: %v", p.tri, err)
+		}
+	}
+	return out
+}
+
+// A provider is a child process serving LayerService.
+type provider struct {
+	tri  string // the Triple address
+	http string // the address of its attempt counts
+}
+
+// startProvider runs the test binary as a provider that fails every call
+// (mode "fail") or none ("ok"), and stops it when the test ends.
+func startProvider(t *testing.T, mode string) *provider {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), providerEnv+"="+mode)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	// The provider serves until its standard input closes: when the test
+	// ends, or if the test process dies without ending it.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	lines := make(chan string, 1)
+	exited := make(chan error, 1)
+	go func() {
+		// Read all of stdout, which Wait requires before it is called.
+		s := bufio.NewScanner(stdout)
+		for s.Scan() {
+			if strings.HasPrefix(s.Text(), ready) {
+				lines <- s.Text()
+			}
+		}
+		exited <- cmd.Wait()
+	}()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			stdin.Close()
+			select {
+			case <-exited:
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				<-exited
+			}
+		})
+	}
+	t.Cleanup(stop)
+
+	var line string
+	select {
+	case line = <-lines:
+	case err := <-exited:
+		exited <- err // for stop
+		t.Fatalf("provider %q exited before it served: %v\n%s", mode, err, stderr.String())
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		stop()
+		t.Fatalf("provider %q did not serve within 30s:\n%s", mode, stderr.String())
+	}
+	p := new(provider)
+	if _, err := fmt.Sscanf(strings.TrimPrefix(line, ready), " tri=%s http=%s", &p.tri, &p.http); err != nil {
+		t.Fatalf("provider %q: %q: %v", mode, line, err)
+	}
+	return p
+}
+
+// provide serves LayerService on a free loopback port, failing every
+// attempt with CodeUnavailable if fail is set, and the attempts it has
+// seen over HTTP, until standard input closes.
+func provide(fail bool) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	srv, err := server.NewServer(server.WithServerProtocol(
+		protocol.WithTriple(),
+		protocol.WithIp("127.0.0.1"),
+		protocol.WithPort(port),
+	))
+	if err != nil {
+		return err
+	}
+	p := &Provider{fail: fail, seen: make(map[string]uint32)}
+	if err := e2ev1.RegisterLayerServiceHandler(srv, p); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- srv.ServeContext(ctx) }()
+	tri := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if err := waitListening(tri, served); err != nil {
+		return err
+	}
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		json.NewEncoder(w).Encode(p.seen)
+	}))
+
+	fmt.Printf("%s tri=%s http=%s\n", ready, tri, l.Addr())
+	_, err = io.Copy(io.Discard, os.Stdin)
+	return err
+}
+
+// waitListening waits until addr accepts connections, for at most 30s.
+func waitListening(addr string, served <-chan error) error {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		if conn, err := net.Dial("tcp", addr); err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case err := <-served:
+			return fmt.Errorf("server stopped: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("nothing listens on %s", addr)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// Provider serves LayerService and counts attempts by request id. dubbo-go
+// registers only exported handler types.
+type Provider struct {
+	fail bool
+	mu   sync.Mutex
+	seen map[string]uint32
+}
+
+func (p *Provider) serve(req *e2ev1.Request) (*e2ev1.Response, error) {
+	p.mu.Lock()
+	p.seen[req.Id]++
+	n := p.seen[req.Id]
+	p.mu.Unlock()
+	if p.fail {
+		return nil, triple_protocol.NewError(triple_protocol.CodeUnavailable, fmt.Errorf("attempt %d of %s fails here", n, req.Id))
+	}
+	return &e2ev1.Response{Id: req.Id, Attempts: n}, nil
+}
+
+func (p *Provider) Declared(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return p.serve(req)
+}
+
+func (p *Provider) Undeclared(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return p.serve(req)
+}
+
+func (p *Provider) Never(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return p.serve(req)
+}
+
+var errStreams = triple_protocol.NewError(triple_protocol.CodeUnimplemented, errors.New("the failover test calls unary methods only"))
+
+func (*Provider) Bidi(context.Context, e2ev1.LayerService_BidiServer) error { return errStreams }
+
+func (*Provider) Upload(context.Context, e2ev1.LayerService_UploadServer) (*e2ev1.Response, error) {
+	return nil, errStreams
+}
+
+func (*Provider) Download(context.Context, *e2ev1.Request, e2ev1.LayerService_DownloadServer) error {
+	return errStreams
+}

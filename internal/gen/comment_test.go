@@ -1,0 +1,30 @@
+package gen
+
+import (
+	"go/parser"
+	"go/token"
+	"testing"
+
+	"google.golang.org/protobuf/compiler/protogen"
+)
+
+// Text that would break a Go file comes out of a comment as parsable text.
+func TestCommentText(t *testing.T) {
+	for in, want := range map[string]string{
+		"greet.proto":         "greet.proto",
+		"a\nb\r\nc":           "a b  c",
+		"nul\x00":             "nul\uFFFD",
+		"\uFEFFbom":           "\uFFFDbom",
+		"bad \xff\xfe utf-8":  "bad \uFFFD utf-8",
+		"ünïcödé is fine, 世界": "ünïcödé is fine, 世界",
+	} {
+		if got := commentText(in); got != want {
+			t.Errorf("commentText(%q) = %q, want %q", in, got, want)
+		}
+	}
+	leading := leadingComments(protogen.Comments(" first\x00\n second \xff\n\uFEFF"))
+	src := "package p\n\n" + leading + "\nvar V int\n"
+	if _, err := parser.ParseFile(token.NewFileSet(), "", src, parser.ParseComments); err != nil {
+		t.Errorf("leadingComments gave a comment that does not parse: %v\n%s", err, src)
+	}
+}
