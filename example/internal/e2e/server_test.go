@@ -5,20 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
-	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/client"
 	_ "dubbo.apache.org/dubbo-go/v3/imports"
-	"dubbo.apache.org/dubbo-go/v3/protocol"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	"dubbo.apache.org/dubbo-go/v3/server"
 	"github.com/dubbogo/gost/log/logger"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/loopback"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -44,61 +41,17 @@ func TestMain(m *testing.M) {
 }
 
 // serve starts a Triple server on a free loopback port with every service
-// of e2e/v1 and waits until it accepts connections.
+// of e2e/v1.
 func serve() (stop func(), err error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	srv, err := server.NewServer(server.WithServerProtocol(
-		protocol.WithTriple(),
-		protocol.WithIp("127.0.0.1"),
-		protocol.WithPort(port),
-	))
-	if err != nil {
-		return nil, err
-	}
-	for _, register := range []func() error{
-		func() error { return e2ev1.RegisterLayerServiceHandler(srv, &LayerServer{}) },
-		func() error { return e2ev1.RegisterPlainServiceHandler(srv, &PlainServer{}) },
-		func() error { return e2ev1.RegisterGuardedServiceHandler(srv, &GuardedServer{}) },
-		func() error { return e2ev1.RegisterFileDefaultServiceHandler(srv, &FileDefaultServer{}) },
-	} {
-		if err := register(); err != nil {
-			return nil, err
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- srv.ServeContext(ctx) }()
-
-	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		conn, err := net.Dial("tcp", addr)
-		if err == nil {
-			conn.Close()
-			return cancel, nil
-		}
-		select {
-		case err := <-served:
-			cancel()
-			return nil, fmt.Errorf("server stopped: %v", err)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			cancel()
-			return nil, fmt.Errorf("nothing listens on %s", addr)
-		}
-	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	addr, stop, err = loopback.Serve(func(srv *server.Server) error {
+		return errors.Join(
+			e2ev1.RegisterLayerServiceHandler(srv, &LayerServer{}),
+			e2ev1.RegisterPlainServiceHandler(srv, &PlainServer{}),
+			e2ev1.RegisterGuardedServiceHandler(srv, &GuardedServer{}),
+			e2ev1.RegisterFileDefaultServiceHandler(srv, &FileDefaultServer{}),
+		)
+	})
+	return stop, err
 }
 
 // counter counts attempts by request id.

@@ -19,7 +19,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -27,11 +26,11 @@ import (
 
 	"dubbo.apache.org/dubbo-go/v3/client"
 	_ "dubbo.apache.org/dubbo-go/v3/imports"
-	"dubbo.apache.org/dubbo-go/v3/protocol"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	"dubbo.apache.org/dubbo-go/v3/server"
 	"github.com/dubbogo/gost/log/logger"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/loopback"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -279,30 +278,14 @@ func startProvider(t *testing.T, mode string) *provider {
 // attempt with CodeUnavailable if fail is set, and the attempts it has
 // seen over HTTP, until standard input closes.
 func provide(fail bool) error {
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	srv, err := server.NewServer(server.WithServerProtocol(
-		protocol.WithTriple(),
-		protocol.WithIp("127.0.0.1"),
-		protocol.WithPort(port),
-	))
-	if err != nil {
-		return err
-	}
 	p := &Provider{fail: fail, seen: make(map[string]uint32)}
-	if err := e2ev1.RegisterLayerServiceHandler(srv, p); err != nil {
+	tri, stop, err := loopback.Serve(func(srv *server.Server) error {
+		return e2ev1.RegisterLayerServiceHandler(srv, p)
+	})
+	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- srv.ServeContext(ctx) }()
-	tri := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	if err := waitListening(tri, served); err != nil {
-		return err
-	}
+	defer stop()
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -317,31 +300,6 @@ func provide(fail bool) error {
 	fmt.Printf("%s tri=%s http=%s\n", ready, tri, l.Addr())
 	_, err = io.Copy(io.Discard, os.Stdin)
 	return err
-}
-
-// waitListening waits until addr accepts connections, for at most 30s.
-func waitListening(addr string, served <-chan error) error {
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-		if conn, err := net.Dial("tcp", addr); err == nil {
-			conn.Close()
-			return nil
-		}
-		select {
-		case err := <-served:
-			return fmt.Errorf("server stopped: %v", err)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("nothing listens on %s", addr)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Provider serves LayerService and counts attempts by request id. dubbo-go
