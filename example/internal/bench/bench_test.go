@@ -1,0 +1,261 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"dubbo.apache.org/dubbo-go/v3/client"
+	_ "dubbo.apache.org/dubbo-go/v3/imports"
+	"dubbo.apache.org/dubbo-go/v3/protocol"
+	"dubbo.apache.org/dubbo-go/v3/server"
+	"github.com/dubbogo/gost/log/logger"
+
+	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
+)
+
+// BenchmarkCall is one unary call, echoed by the server: through the
+// generated stub (via=stub), and as the bare client.Connection.CallUnary
+// that the stub's method body is (via=bare), on a connection dialed with the
+// same ClientInfo and no options. LayerService.Declared has a .proto default
+// (3 retries), which NewLayerService puts in the service's config;
+// LayerService.Undeclared has none; PlainService declares nothing, so
+// NewPlainService only gives the service its own copy of the client's
+// reference config. The stub should cost what the bare call costs: +0
+// allocs/op, ns/op within noise. Compare with
+//
+//	benchstat -col /via results.txt
+func BenchmarkCall(b *testing.B) {
+	cli := newClient(b)
+	layer, err := e2ev1.NewLayerService(cli)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plain, err := e2ev1.NewPlainService(cli)
+	if err != nil {
+		b.Fatal(err)
+	}
+	layerConn, err := cli.DialWithInfo(e2ev1.LayerServiceName, &e2ev1.LayerService_ClientInfo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plainConn, err := cli.DialWithInfo(e2ev1.PlainServiceName, &e2ev1.PlainService_ClientInfo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	req := &e2ev1.Request{Id: "bench"}
+	type call func(context.Context, *e2ev1.Request, ...client.CallOption) (*e2ev1.Response, error)
+	for _, tc := range []struct {
+		service, method string
+		stub            call
+		conn            *client.Connection
+	}{
+		{"LayerService", "Declared", layer.Declared, layerConn},
+		{"LayerService", "Undeclared", layer.Undeclared, layerConn},
+		{"PlainService", "Declared", plain.Declared, plainConn},
+	} {
+		bare := func(ctx context.Context, req *e2ev1.Request, opts ...client.CallOption) (*e2ev1.Response, error) {
+			resp := new(e2ev1.Response)
+			if err := tc.conn.CallUnary(ctx, []any{req}, resp, tc.method, opts...); err != nil {
+				return nil, err
+			}
+			return resp, nil
+		}
+		for _, via := range []struct {
+			name string
+			call call
+		}{{"stub", tc.stub}, {"bare", bare}} {
+			b.Run("service="+tc.service+"/method="+tc.method+"/via="+via.name, func(b *testing.B) {
+				// The first call opens the connection.
+				resp, err := via.call(ctx, req)
+				check(b, resp, err)
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := via.call(ctx, req); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkNewService is the cost of creating a service from a client:
+// LayerService, whose constructor copies the client's reference config and
+// layers its .proto defaults in; PlainService, whose constructor only
+// copies the config; and the bare cli.DialWithInfo that both wrap.
+//
+// The client's URL is a loopback port where nothing listens. For every
+// service it creates, dubbo-go starts a health watch over a new HTTP/2
+// connection that it never closes: against a live server, creating services
+// in a loop would run out of file descriptors. Here the watch fails at
+// once. It is the same for all three.
+func BenchmarkNewService(b *testing.B) {
+	addr, err := closedPort()
+	if err != nil {
+		b.Fatal(err)
+	}
+	logger.SetLoggerLevel("fatal")
+	cli, err := client.NewClient(client.WithClientURL("tri://" + addr))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		new  func() error
+	}{
+		{"LayerService", func() error { _, err := e2ev1.NewLayerService(cli); return err }},
+		{"PlainService", func() error { _, err := e2ev1.NewPlainService(cli); return err }},
+		{"bare", func() error {
+			_, err := cli.DialWithInfo(e2ev1.LayerServiceName, &e2ev1.LayerService_ClientInfo)
+			return err
+		}},
+	} {
+		b.Run("new="+tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := tc.new(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// closedPort returns a loopback address where nothing listens.
+func closedPort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
+}
+
+func check(b *testing.B, resp *e2ev1.Response, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if resp.GetId() != "bench" {
+		b.Fatalf("the server answered %v, want the request's id", resp)
+	}
+}
+
+// newClient returns a client of the benchmarks' server, which it starts
+// the first time.
+func newClient(b *testing.B) *client.Client {
+	b.Helper()
+	addr, err := serve()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cli, err := client.NewClient(client.WithClientURL("tri://" + addr))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return cli
+}
+
+// The handlers. dubbo-go registers a handler under the name of its type,
+// and only if the type is exported: one exported type per service.
+type (
+	LayerHandler struct{ echo }
+	PlainHandler struct{ echo }
+)
+
+// echo answers every unary call with the request's id.
+type echo struct{}
+
+func (echo) Declared(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return &e2ev1.Response{Id: req.Id, Attempts: 1}, nil
+}
+
+func (echo) Undeclared(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return &e2ev1.Response{Id: req.Id, Attempts: 1}, nil
+}
+
+func (echo) Never(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return &e2ev1.Response{Id: req.Id, Attempts: 1}, nil
+}
+
+var errNotBenchmarked = errors.New("not benchmarked")
+
+func (LayerHandler) Bidi(context.Context, e2ev1.LayerService_BidiServer) error {
+	return errNotBenchmarked
+}
+
+func (LayerHandler) Upload(context.Context, e2ev1.LayerService_UploadServer) (*e2ev1.Response, error) {
+	return nil, errNotBenchmarked
+}
+
+func (LayerHandler) Download(context.Context, *e2ev1.Request, e2ev1.LayerService_DownloadServer) error {
+	return errNotBenchmarked
+}
+
+// benchServer is the Triple server of the benchmarks, started once for the
+// process (a process can export a service only once) and left running
+// until it exits.
+var benchServer struct {
+	once sync.Once
+	addr string
+	err  error
+}
+
+func serve() (string, error) {
+	benchServer.once.Do(func() {
+		logger.SetLoggerLevel("fatal")
+		benchServer.addr, benchServer.err = start()
+	})
+	return benchServer.addr, benchServer.err
+}
+
+func start() (string, error) {
+	addr, err := closedPort()
+	if err != nil {
+		return "", err
+	}
+	_, portText, _ := net.SplitHostPort(addr)
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return "", err
+	}
+	srv, err := server.NewServer(server.WithServerProtocol(
+		protocol.WithTriple(),
+		protocol.WithIp("127.0.0.1"),
+		protocol.WithPort(port),
+	))
+	if err != nil {
+		return "", err
+	}
+	if err := e2ev1.RegisterLayerServiceHandler(srv, &LayerHandler{}); err != nil {
+		return "", err
+	}
+	if err := e2ev1.RegisterPlainServiceHandler(srv, &PlainHandler{}); err != nil {
+		return "", err
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		conn, err := net.Dial("tcp", addr)
+		if err == nil {
+			conn.Close()
+			return addr, nil
+		}
+		select {
+		case err := <-served:
+			return "", fmt.Errorf("the server stopped: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("nothing listens on %s", addr)
+		}
+	}
+}
