@@ -156,7 +156,9 @@ func checkGenerate(t *testing.T, req *pluginpb.CodeGeneratorRequest) {
 		}
 		if _, err := parser.ParseFile(token.NewFileSet(), file.GetName(), file.GetContent(), parser.ParseComments); err != nil {
 			t.Errorf("%s does not parse: %v\n%s", file.GetName(), err, clipSource(file.GetContent()))
+			continue
 		}
+		checkGofmt(t, file)
 	}
 }
 

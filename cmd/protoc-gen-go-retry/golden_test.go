@@ -1,6 +1,7 @@
 package main
 
 import (
+	"go/format"
 	"path"
 	"strings"
 	"testing"
@@ -81,6 +82,7 @@ var goldenCases = []goldenCase{
 			"awkward/msg/msg.proto",
 			"awkward/ctx/ctx.proto",
 			"awkward/uses/uses.proto",
+			"awkward/comments/comments.proto",
 		},
 	},
 	{
@@ -110,6 +112,7 @@ func TestGolden(t *testing.T) {
 				if !strings.HasSuffix(f.GetName(), ".triple.go") {
 					t.Errorf("generated %s, want only .triple.go files", f.GetName())
 				}
+				checkGofmt(t, f)
 			}
 			if tc.name == "messages" && len(bindings) != 0 {
 				t.Errorf("a file without services generated %d files, want none", len(bindings))
@@ -155,5 +158,20 @@ func TestDeterministic(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// checkGofmt checks that gofmt would not change a generated file: the
+// generator writes its files already formatted, and protogen does not
+// reformat them.
+func checkGofmt(t *testing.T, f *pluginpb.CodeGeneratorResponse_File) {
+	t.Helper()
+	formatted, err := format.Source([]byte(f.GetContent()))
+	if err != nil {
+		t.Errorf("%s: gofmt: %v", f.GetName(), err)
+		return
+	}
+	if diff := cmp.Diff(f.GetContent(), string(formatted)); diff != "" {
+		t.Errorf("gofmt changes %s (-generated +gofmt):\n%s", f.GetName(), diff)
 	}
 }

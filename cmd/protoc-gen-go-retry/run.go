@@ -54,10 +54,15 @@ func generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 			SupportedFeatures: proto.Uint64(gen.SupportedFeatures),
 		}
 	}
-	if err := gen.Generate(plugin, gen.Config{Version: version, MaxRetries: uint32(maxRetries)}); err != nil {
+	files, err := gen.Generate(plugin, gen.Config{Version: version, MaxRetries: uint32(maxRetries)})
+	if err != nil {
 		plugin.Error(err)
 	}
-	return plugin.Response()
+	resp := plugin.Response()
+	if resp.Error == nil {
+		resp.File = append(resp.File, files...)
+	}
+	return resp
 }
 
 // params returns protogen's ParamFunc: it sets the plugin's own parameters

@@ -46,19 +46,16 @@ func TestCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := gen.Generate(plugin, gen.Config{Version: "test", MaxRetries: gen.DefaultMaxRetries}); err != nil {
+		files, err := gen.Generate(plugin, gen.Config{Version: "test", MaxRetries: gen.DefaultMaxRetries})
+		if err != nil {
 			t.Fatal(err)
 		}
-		resp := plugin.Response()
-		if resp.Error != nil {
-			t.Fatal(resp.GetError())
-		}
-		if len(resp.File) != c.Files {
-			t.Errorf("%+v: %d files generated, want %d", c, len(resp.File), c.Files)
+		if len(files) != c.Files {
+			t.Errorf("%+v: %d files generated, want %d", c, len(files), c.Files)
 		}
 		var all strings.Builder
 		methods := 0
-		for _, f := range resp.File {
+		for _, f := range files {
 			// Doc comments are wrapped: join their lines.
 			all.WriteString(wrapped.ReplaceAllString(f.GetContent(), " "))
 			methods += strings.Count(f.GetContent(), ".conn.CallUnary(")

@@ -1,10 +1,6 @@
 package gen
 
-import (
-	"strings"
-
-	"google.golang.org/protobuf/compiler/protogen"
-)
+import "strings"
 
 // Text from the request ends up in the generated file's comments: the
 // .proto's own comments, its path, protoc's version. protoc passes comments
@@ -15,6 +11,9 @@ import (
 
 // commentText returns s fit for one line of a comment.
 func commentText(s string) string {
+	if isPrintableASCII(s) {
+		return s // nearly always
+	}
 	return strings.Map(func(r rune) rune {
 		switch r {
 		case '\n', '\r':
@@ -26,12 +25,12 @@ func commentText(s string) string {
 	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
 
-// leadingComments returns the leading comments of a .proto element as //
-// lines, without a final newline.
-func leadingComments(c protogen.Comments) string {
-	lines := strings.Split(strings.TrimSuffix(c.String(), "\n"), "\n")
-	for i, line := range lines {
-		lines[i] = commentText(line)
+// isPrintableASCII reports whether s holds only printable ASCII and tabs.
+func isPrintableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t') || c > '~' {
+			return false
+		}
 	}
-	return strings.Join(lines, "\n")
+	return true
 }

@@ -3,9 +3,8 @@ package gen
 import (
 	"go/parser"
 	"go/token"
+	"strings"
 	"testing"
-
-	"google.golang.org/protobuf/compiler/protogen"
 )
 
 // Text that would break a Go file comes out of a comment as parsable text.
@@ -22,9 +21,8 @@ func TestCommentText(t *testing.T) {
 			t.Errorf("commentText(%q) = %q, want %q", in, got, want)
 		}
 	}
-	leading := leadingComments(protogen.Comments(" first\x00\n second \xff\n\uFEFF"))
-	src := "package p\n\n" + leading + "\nvar V int\n"
+	src := "package p\n\n" + strings.Join(docComment([]string{" first\x00", " second \xff", "\uFEFF"}), "\n") + "\nvar V int\n"
 	if _, err := parser.ParseFile(token.NewFileSet(), "", src, parser.ParseComments); err != nil {
-		t.Errorf("leadingComments gave a comment that does not parse: %v\n%s", err, src)
+		t.Errorf("docComment gave a comment that does not parse: %v\n%s", err, src)
 	}
 }

@@ -6,7 +6,9 @@
 package gen
 
 import (
+	"fmt"
 	"go/token"
+	"strings"
 
 	"google.golang.org/protobuf/compiler/protogen"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -36,10 +38,11 @@ type Config struct {
 	MaxRetries uint32
 }
 
-// Generate writes a .triple.go file for each file to generate that declares
-// services. If any retry option is bad it writes nothing and returns every
-// error found, one a line, sorted by position.
-func Generate(plugin *protogen.Plugin, cfg Config) error {
+// Generate returns a .triple.go file for each file to generate that
+// declares services, for the caller to add to protogen's response. If any
+// retry option is bad it returns no file and every error found, one a line,
+// sorted by position.
+func Generate(plugin *protogen.Plugin, cfg Config) ([]*pluginpb.CodeGeneratorResponse_File, error) {
 	plugin.SupportedFeatures = SupportedFeatures
 	plugin.SupportedEditionsMinimum = SupportedEditionsMinimum
 	plugin.SupportedEditionsMaximum = SupportedEditionsMaximum
@@ -59,12 +62,35 @@ func Generate(plugin *protogen.Plugin, cfg Config) error {
 		}
 	}
 	if len(errs) > 0 {
-		return errs
+		return nil, errs
 	}
+	module := moduleParameter(plugin.Request)
+	out := make([]*pluginpb.CodeGeneratorResponse_File, 0, len(files))
 	for _, f := range files {
-		emit(plugin, cfg, f)
+		gf := emit(plugin, cfg, f)
+		if module != "" {
+			name, ok := strings.CutPrefix(gf.GetName(), module+"/")
+			if !ok {
+				return nil, fmt.Errorf("%v: generated file does not match prefix %q", gf.GetName(), module)
+			}
+			gf.Name = &name
+		}
+		out = append(out, gf)
 	}
-	return nil
+	return out, nil
+}
+
+// moduleParameter returns the value of the module parameter, which
+// protogen strips from the names of the files it writes; emit writes its
+// files itself, so they are named here the same way.
+func moduleParameter(req *pluginpb.CodeGeneratorRequest) string {
+	var module string
+	for _, param := range strings.Split(req.GetParameter(), ",") {
+		if value, ok := strings.CutPrefix(param, "module="); ok {
+			module = value
+		}
+	}
+	return module
 }
 
 // file, service and method are a .proto file's services as the emitter
@@ -86,6 +112,7 @@ type service struct {
 type method struct {
 	*protogen.Method
 	names    methodNames
+	vars     locals // set by emit
 	retry    Default
 	wireName string // the method's name in the .proto, which dubbo-go routes and configures by
 }
