@@ -6,8 +6,9 @@ import "strings"
 // .proto's own comments, its path, protoc's version. protoc passes comments
 // through as it finds them, and a Go file that holds a NUL, a byte order
 // mark or invalid UTF-8, even in a comment, does not parse; a line break
-// would end a // comment. The functions below make such text safe, with
-// U+FFFD for what cannot stay.
+// would end a // comment, and gofmt takes a form feed or vertical tab for
+// the end of a line. commentText makes such text safe, with U+FFFD for what
+// cannot stay.
 
 // commentText returns s fit for one line of a comment.
 func commentText(s string) string {
@@ -15,10 +16,10 @@ func commentText(s string) string {
 		return s // nearly always
 	}
 	return strings.Map(func(r rune) rune {
-		switch r {
-		case '\n', '\r':
+		switch {
+		case r == '\n', r == '\r':
 			return ' '
-		case 0, '\uFEFF':
+		case r < ' ' && r != '\t', r == 0x7f, r == '\uFEFF':
 			return '\uFFFD'
 		}
 		return r
