@@ -122,6 +122,8 @@ func TestBadParameters(t *testing.T) {
 		{"max_retries=", "parameter max_retries=: want a whole number from 0 to 2147483647"},
 		{"max_retries=2147483648", "parameter max_retries=2147483648: want a whole number from 0 to 2147483647"},
 		{"paths=sideways", `unknown path type "sideways": want "import" or "source_relative"`},
+		{"module=example.org/elsewhere", `example.com/shop/v1/shop.triple.go: generated file does not match prefix "example.org/elsewhere"`},
+		{"annotate_code", "parameter annotate_code: protoc-gen-go-retry writes no annotations"},
 	} {
 		t.Run(tc.params, func(t *testing.T) {
 			wantError(t, compile(t, map[string]string{"shop.proto": src}, tc.params), tc.want)

@@ -1,11 +1,12 @@
 // Package gen is the code generator behind protoc-gen-go-retry. It reads the
-// retry options of each file to generate, resolves every method's .proto
-// retry default (resolve.go), refuses bad options (check.go) and writes the
-// file's dubbo-go Triple bindings (emit.go), whose names all come from
-// names.go.
+// retry options of each file to generate (options.go), resolves every
+// method's .proto retry default (resolve.go), refuses bad options
+// (check.go) and writes the file's dubbo-go Triple bindings (emit.go),
+// whose names all come from names.go, as gofmt prints them (writer.go).
 package gen
 
 import (
+	"errors"
 	"fmt"
 	"go/token"
 	"strings"
@@ -64,7 +65,10 @@ func Generate(plugin *protogen.Plugin, cfg Config) ([]*pluginpb.CodeGeneratorRes
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	module := moduleParameter(plugin.Request)
+	if annotate, ok := parameter(plugin.Request, "annotate_code"); ok && annotate != "false" {
+		return nil, errors.New("parameter annotate_code: protoc-gen-go-retry writes no annotations")
+	}
+	module, _ := parameter(plugin.Request, "module")
 	out := make([]*pluginpb.CodeGeneratorResponse_File, 0, len(files))
 	for _, f := range files {
 		gf := emit(plugin, cfg, f)
@@ -80,17 +84,18 @@ func Generate(plugin *protogen.Plugin, cfg Config) ([]*pluginpb.CodeGeneratorRes
 	return out, nil
 }
 
-// moduleParameter returns the value of the module parameter, which
-// protogen strips from the names of the files it writes; emit writes its
-// files itself, so they are named here the same way.
-func moduleParameter(req *pluginpb.CodeGeneratorRequest) string {
-	var module string
+// parameter returns the value of one of the parameters that protogen
+// handles itself, as protogen reads it (the last one given wins). emit
+// writes its files without protogen, so it follows module= as protogen
+// does, and refuses annotate_code, which protogen would act on.
+func parameter(req *pluginpb.CodeGeneratorRequest, name string) (value string, ok bool) {
 	for _, param := range strings.Split(req.GetParameter(), ",") {
-		if value, ok := strings.CutPrefix(param, "module="); ok {
-			module = value
+		key, v, _ := strings.Cut(param, "=")
+		if key == name {
+			value, ok = v, true
 		}
 	}
-	return module
+	return value, ok
 }
 
 // file, service and method are a .proto file's services as the emitter
