@@ -28,6 +28,24 @@ func TestReferenceAPI(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("exported API differs from protoc-gen-go-triple's (-triple +generated):\n%s", diff)
 	}
+
+	// The listing drops the receivers' stars, which decide method sets.
+	// protoc-gen-go-triple declares one method on a value receiver.
+	var values []string
+	f, err := parser.ParseFile(token.NewFileSet(), "", src, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, decl := range f.Decls {
+		if fn, ok := decl.(*ast.FuncDecl); ok && fn.Recv != nil {
+			if id, ok := fn.Recv.List[0].Type.(*ast.Ident); ok {
+				values = append(values, id.Name+"."+fn.Name.Name)
+			}
+		}
+	}
+	if want := []string{"GreetServiceGreetStreamServer.Recv"}; !slices.Equal(values, want) {
+		t.Errorf("methods on value receivers: %v, want %v as protoc-gen-go-triple declares them", values, want)
+	}
 }
 
 // readAPI reads a listing in the format of triple-api-greet.txt.

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/pluginpb"
@@ -144,6 +145,21 @@ func TestNotARequest(t *testing.T) {
 				t.Errorf("stderr = %q, want one line naming the plugin", stderr)
 			}
 		})
+	}
+}
+
+// A request with fields this plugin does not know, as a newer protoc may
+// send, is still a request.
+func TestUnknownRequestFields(t *testing.T) {
+	in, err := proto.Marshal(goldenRequest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in = protowire.AppendVarint(protowire.AppendTag(in, 99, protowire.VarintType), 1)
+	stdout, stderr, code := runPlugin(t, in)
+	resp := new(pluginpb.CodeGeneratorResponse)
+	if code != 0 || proto.Unmarshal([]byte(stdout), resp) != nil || resp.Error != nil || len(resp.File) == 0 {
+		t.Errorf("exit %d, stderr %q, response error %q with %d files; want the files", code, stderr, resp.GetError(), len(resp.File))
 	}
 }
 

@@ -27,8 +27,10 @@ func run(in io.Reader, out io.Writer) error {
 	if err := proto.Unmarshal(b, req); err != nil {
 		return fmt.Errorf("standard input is not a CodeGeneratorRequest: %v", err)
 	}
-	// Arbitrary bytes often parse as a message of unknown fields.
-	if len(req.ProtoReflect().GetUnknown()) > 0 || len(req.GetFileToGenerate()) == 0 {
+	// Arbitrary bytes often parse, as a message of unknown fields. (Unknown
+	// fields alone are no sign of garbage: a newer protoc may send fields
+	// this plugin does not know.)
+	if len(req.GetFileToGenerate()) == 0 {
 		return errors.New("standard input is not a CodeGeneratorRequest from protoc or buf: it names no file to generate")
 	}
 	resp := generate(req)
@@ -49,9 +51,14 @@ func generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 
 	plugin, err := protogen.Options{ParamFunc: params(&flags)}.New(req)
 	if err != nil {
+		// The features and editions go with the error, as in protogen's
+		// responses, so that protoc reports the error and not a lack of
+		// support for the file's edition.
 		return &pluginpb.CodeGeneratorResponse{
 			Error:             proto.String(err.Error()),
 			SupportedFeatures: proto.Uint64(gen.SupportedFeatures),
+			MinimumEdition:    proto.Int32(int32(gen.SupportedEditionsMinimum)),
+			MaximumEdition:    proto.Int32(int32(gen.SupportedEditionsMaximum)),
 		}
 	}
 	files, err := gen.Generate(plugin, gen.Config{Version: version, MaxRetries: uint32(maxRetries)})

@@ -40,10 +40,14 @@ func (e *optionError) Error() string {
 // user fixes them in one pass.
 type optionErrors []*optionError
 
-func (errs optionErrors) Error() string {
+// sort puts errs in the order of their positions.
+func (errs optionErrors) sort() {
 	slices.SortStableFunc(errs, func(a, b *optionError) int {
 		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.line, b.line), cmp.Compare(a.col, b.col))
 	})
+}
+
+func (errs optionErrors) Error() string {
 	lines := make([]string, len(errs))
 	for i, e := range errs {
 		lines[i] = e.Error()

@@ -63,6 +63,7 @@ func Generate(plugin *protogen.Plugin, cfg Config) ([]*pluginpb.CodeGeneratorRes
 		}
 	}
 	if len(errs) > 0 {
+		errs.sort()
 		return nil, errs
 	}
 	if annotate, ok := parameter(plugin.Request, "annotate_code"); ok && annotate != "false" {
@@ -201,8 +202,7 @@ func streamKind(m *protogen.Method) string {
 		return "bidirectional streaming"
 	case m.Desc.IsStreamingClient():
 		return "client streaming"
-	case m.Desc.IsStreamingServer():
+	default:
 		return "server streaming"
 	}
-	return "unary"
 }

@@ -16,8 +16,8 @@ import (
 // time, five times what protoc-gen-go takes for a file of services. The
 // writer writes the lines in their final form instead, so that the file
 // needs no reformatting: it indents them by their braces, and the emitter
-// aligns what gofmt aligns. Tests check that gofmt changes nothing in any
-// file the plugin writes (TestGofmt and the fuzz targets).
+// aligns what gofmt aligns. The golden and fuzz tests check that gofmt
+// changes nothing in any file the plugin writes (checkGofmt).
 //
 // protogen still names the imports: the writer qualifies identifiers with
 // protogen.GeneratedFile.QualifiedGoIdent and lists the packages it used.
@@ -36,7 +36,8 @@ func newWriter(g *protogen.GeneratedFile, size int) *writer {
 // P writes the concatenation of parts as one line, indented by the braces
 // and parentheses that the lines before it opened: a line that starts with
 // a closing one is indented one less, one that ends with an opening one
-// indents the lines after it. Comment lines do neither.
+// indents the lines after it, and a case sits at the level of its switch.
+// Comment lines do none of that.
 func (w *writer) P(parts ...string) {
 	first, last := byte(0), byte(0)
 	for _, p := range parts {
@@ -51,11 +52,16 @@ func (w *writer) P(parts ...string) {
 		w.buf = append(w.buf, '\n')
 		return
 	}
-	comment := first == '/' && strings.HasPrefix(parts[slices.IndexFunc(parts, func(p string) bool { return p != "" })], "//")
+	head := parts[slices.IndexFunc(parts, func(p string) bool { return p != "" })]
+	comment := strings.HasPrefix(head, "//")
 	if !comment && (first == '}' || first == ')') {
 		w.depth--
 	}
-	for range w.depth {
+	indent := w.depth
+	if !comment && (strings.HasPrefix(head, "case ") || head == "default:") {
+		indent-- // a case sits at the level of its switch
+	}
+	for range indent {
 		w.buf = append(w.buf, '\t')
 	}
 	for _, p := range parts {
@@ -153,13 +159,20 @@ func (d *doc) para() *doc {
 }
 
 // comments adds the leading comments of a .proto element, as a paragraph
-// of their own.
+// of their own. A line that would read as a directive once it follows //,
+// such as go:noinline or go:generate, is written after a space instead:
+// text from a .proto must not instruct the compiler or go generate.
 func (d *doc) comments(c protogen.Comments) *doc {
 	if c == "" {
 		return d
 	}
 	d.para()
-	*d = append(*d, strings.Split(strings.TrimSuffix(string(c), "\n"), "\n")...)
+	for _, line := range strings.Split(strings.TrimSuffix(string(c), "\n"), "\n") {
+		if isDirective(line) {
+			line = " " + line
+		}
+		*d = append(*d, line)
+	}
 	return d
 }
 

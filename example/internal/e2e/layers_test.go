@@ -137,8 +137,16 @@ func TestMethodRetriesOverrideService(t *testing.T) {
 			want{"Undeclared: WithRetries 1", layer.Undeclared, 2, nil},
 		)
 	}
+	// A later WithMethod for the same method that sets no retries does not
+	// undo the retries of an earlier one.
+	layer := try(e2ev1.NewLayerService(cli,
+		client.WithMethod(declared()),
+		client.WithMethod(&global.MethodConfig{Name: "Declared", RequestTimeout: "9s"}),
+	)).must(t)
+	check(t, want{"Declared: WithMethod 5, then WithMethod without retries", layer.Declared, 6, nil})
+
 	// Without WithRetries, WithMethod sets its method alone.
-	layer := try(e2ev1.NewLayerService(cli, client.WithMethod(never()))).must(t)
+	layer = try(e2ev1.NewLayerService(cli, client.WithMethod(never()))).must(t)
 	check(t,
 		want{"Never: WithMethod 2", layer.Never, 3, nil},
 		want{"Declared: .proto", layer.Declared, 4, nil},

@@ -94,7 +94,7 @@ func TestFailoverAcrossProviders(t *testing.T) {
 		{"two of three fail", []*provider{failA, healthy, failB}},
 	} {
 		t.Run(topo.name, func(t *testing.T) {
-			svc := service(t, topo.providers...)
+			svc := service(t, topo.providers)
 			ids := make([]string, calls)
 			for i := range ids {
 				ids[i] = fmt.Sprintf("%s#%d", t.Name(), i)
@@ -134,7 +134,7 @@ func TestFailoverAcrossProviders(t *testing.T) {
 	}
 
 	t.Run("no retries, no failover", func(t *testing.T) {
-		svc := service(t, failA, healthy)
+		svc := service(t, []*provider{failA, healthy})
 		ids := make([]string, calls)
 		succeeded := 0
 		for i := range ids {
@@ -165,8 +165,47 @@ func TestFailoverAcrossProviders(t *testing.T) {
 	})
 }
 
-// service returns a LayerService that reaches providers directly.
-func service(t *testing.T, providers ...*provider) e2ev1.LayerService {
+// A .proto default must not change how calls are routed: dubbo-go sets a
+// method's sticky along with its retries, so the default of Declared must
+// carry the service's sticky, or Declared would stop sticking to one
+// provider while Undeclared sticks.
+func TestStickyWithProtoDefaults(t *testing.T) {
+	providers := []*provider{startProvider(t, "ok"), startProvider(t, "ok")}
+	svc := service(t, providers, client.WithSticky())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	const calls = 40
+	for _, method := range []struct {
+		name string
+		call func(context.Context, *e2ev1.Request, ...client.CallOption) (*e2ev1.Response, error)
+	}{
+		{"Declared", svc.Declared},
+		{"Undeclared", svc.Undeclared},
+	} {
+		ids := make([]string, calls)
+		for i := range ids {
+			ids[i] = fmt.Sprintf("%s/%s#%d", t.Name(), method.name, i)
+			if _, err := method.call(ctx, &e2ev1.Request{Id: ids[i]}); err != nil {
+				t.Fatalf("%s: %v", ids[i], err)
+			}
+		}
+		seen := counts(t, providers...)
+		var landed [2]int
+		for _, id := range ids {
+			for p := range providers {
+				landed[p] += int(seen[p][id])
+			}
+		}
+		if landed[0] != calls && landed[1] != calls {
+			t.Errorf("%s with WithSticky: %d calls on one provider and %d on the other, want all on one",
+				method.name, landed[0], landed[1])
+		}
+	}
+}
+
+// service returns a LayerService, created with opts, that reaches
+// providers directly.
+func service(t *testing.T, providers []*provider, opts ...client.ReferenceOption) e2ev1.LayerService {
 	t.Helper()
 	urls := make([]string, len(providers))
 	for i, p := range providers {
@@ -176,7 +215,7 @@ func service(t *testing.T, providers ...*provider) e2ev1.LayerService {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := e2ev1.NewLayerService(cli)
+	svc, err := e2ev1.NewLayerService(cli, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -380,27 +380,40 @@ func file_awkward_wkt_wkt_proto_retryOptions(defaults []global.MethodConfig, opt
 			ref.Retries = clientRetries
 		}
 		for _, d := range defaults {
-			last := -1
+			// The caller's configs of the method: the last one, which dubbo-go
+			// reads, and the last one that sets retries.
+			last, lastRetries := -1, -1
 			for i, m := range ref.MethodsConfig {
 				if m != nil && m.Name == d.Name {
 					last = i
+					if m.Retries != "" {
+						lastRetries = i
+					}
 				}
 			}
-			if serviceRetries || last >= 0 && ref.MethodsConfig[last].Retries != "" {
-				// The caller set the retries of the whole service (client.WithRetries)
-				// or of this method (client.WithMethod): they win.
-				continue
-			}
-			if last < 0 {
+			switch {
+			case lastRetries >= 0:
+				// client.WithMethod set the method's retries: they win, even if a
+				// later WithMethod for the method set other things only.
+				if lastRetries != last {
+					m := ref.MethodsConfig[last].Clone()
+					m.Retries = ref.MethodsConfig[lastRetries].Retries
+					ref.MethodsConfig[last] = m
+				}
+			case serviceRetries:
+				// client.WithRetries set the retries of the whole service: they win.
+			case last >= 0:
+				// client.WithMethod named the method but set no retries: the .proto
+				// default applies, on a copy of the caller's config.
+				m := ref.MethodsConfig[last].Clone()
+				m.Retries = d.Retries
+				ref.MethodsConfig[last] = m
+			default:
+				// A method config sets the method's sticky too: keep the service's.
 				m := d
+				m.Sticky = ref.Sticky
 				ref.MethodsConfig = append(ref.MethodsConfig, &m)
-				continue
 			}
-			// client.WithMethod named the method but set no retries: the .proto
-			// default applies, on a copy of the caller's config.
-			m := ref.MethodsConfig[last].Clone()
-			m.Retries = d.Retries
-			ref.MethodsConfig[last] = m
 		}
 	}
 	return append(append([]client.ReferenceOption{isolate}, opts...), applyDefaults)
