@@ -14,9 +14,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// TestReferenceAPI checks the drop-in promise (DESIGN.md §5): for dubbo-go's
-// greet.proto, the generated file declares exactly the exported API that
-// protoc-gen-go-triple v3.3.2 declares, listed in
+// TestReferenceAPI checks the drop-in promise (docs/design.md, "What it
+// is"): for dubbo-go's greet.proto, the generated file declares exactly the
+// exported API that protoc-gen-go-triple v3.3.2 declares, listed in
 // testdata/reference/triple-api-greet.txt.
 func TestReferenceAPI(t *testing.T) {
 	want := readAPI(t, "../../testdata/reference/triple-api-greet.txt")

@@ -8,7 +8,7 @@ import (
 
 // TestDeps checks what the plugin binary links: protobuf and the standard
 // library, and none of what only the tests and the example need. Generated
-// code needs dubbo-go, the plugin never does (DESIGN.md §7).
+// code needs dubbo-go, the plugin never does (docs/design.md, "Layout").
 func TestDeps(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {

@@ -75,23 +75,44 @@ func (c *checker) errorf(subject string, paths []protoreflect.SourcePath, format
 	})
 }
 
-// read records err, an option at path that could not be decoded.
-func (c *checker) read(err error, subject, option string, path protoreflect.SourcePath, fallback ...protoreflect.SourcePath) {
-	if err != nil {
-		c.errorf(subject, append([]protoreflect.SourcePath{path}, fallback...), "cannot read %s: %v", option, err)
-	}
+// An optionSite is where the retry option of one level is declared: the
+// element it is set on and the option's source path.
+type optionSite struct {
+	subject  string                    // the element, as errors name it: pkg.Service.Method
+	option   string                    // the option, as errors name it: (retry.v1.method)
+	path     protoreflect.SourcePath   // of the option
+	fallback []protoreflect.SourcePath // where to point when the file has no location for the option
 }
 
-// checkCap records an error if retries, declared by option at path, is
-// above the cap. The error points at the retries field where the file
-// records it, else at the option, else at fallback.
-func (c *checker) checkCap(retries uint32, subject, option string, path protoreflect.SourcePath, fallback ...protoreflect.SourcePath) {
-	if retries <= c.maxRetries {
+// paths returns where an error about the option points, best first.
+func (at optionSite) paths() []protoreflect.SourcePath {
+	return append([]protoreflect.SourcePath{at.path}, at.fallback...)
+}
+
+// fieldPaths returns where an error about one field of the option points,
+// best first: the field, where the file records it, else the option.
+func (at optionSite) fieldPaths(field int32) []protoreflect.SourcePath {
+	return append([]protoreflect.SourcePath{childPath(at.path, field)}, at.paths()...)
+}
+
+// retryOption is what every level's option message has.
+type retryOption interface {
+	GetRetries() uint32
+}
+
+// check records what is wrong with the option of one level: err, the
+// reason it could not be decoded, and values out of bounds. opt may be a
+// nil message, for an option that is not set.
+func (c *checker) check(at optionSite, opt retryOption, err error) {
+	if err != nil {
+		c.errorf(at.subject, at.paths(), "cannot read %s: %v", at.option, err)
 		return
 	}
-	paths := append([]protoreflect.SourcePath{childPath(path, retriesField), path}, fallback...)
-	c.errorf(subject, paths, "%s.retries is %d, above max_retries=%d (raise the cap with the plugin parameter max_retries=N)",
-		option, retries, c.maxRetries)
+	if retries := opt.GetRetries(); retries > c.maxRetries {
+		c.errorf(at.subject, at.fieldPaths(retriesField),
+			"%s.retries is %d, above max_retries=%d (raise the cap with the plugin parameter max_retries=N)",
+			at.option, retries, c.maxRetries)
+	}
 }
 
 // Field numbers in descriptor.proto, used to build the source path of an

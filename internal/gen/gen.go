@@ -101,12 +101,12 @@ func parameter(req *pluginpb.CodeGeneratorRequest, name string) (value string, o
 
 // file, service and method are a .proto file's services as the emitter
 // sees them: protogen's descriptors, the names of what is generated for
-// them and each method's resolved retry default.
+// them and each method's call kind and resolved retry default.
 type file struct {
 	*protogen.File
-	source   string // the .proto's path, fit for comments
-	names    fileNames
-	services []*service
+	commentPath string // the .proto's path, made safe for a comment
+	names       fileNames
+	services    []*service
 }
 
 type service struct {
@@ -117,10 +117,14 @@ type service struct {
 
 type method struct {
 	*protogen.Method
+	kind     kind
 	names    methodNames
-	vars     locals // set by emit
 	retry    Default
 	wireName string // the method's name in the .proto, which dubbo-go routes and configures by
+
+	// Set by emit, which alone knows how the generated file names things.
+	in, out string     // the request and response types, qualified
+	local   localNames // the parameters and variables of its generated functions
 }
 
 // hasDefaults reports whether any method of s has a .proto retry default.
@@ -133,50 +137,105 @@ func (s *service) hasDefaults() bool {
 	return false
 }
 
+// A kind is the call kind of a method: which of its ends send a stream.
+type kind int
+
+const (
+	unary kind = iota
+	clientStreaming
+	serverStreaming
+	bidiStreaming
+)
+
+func kindOf(m *protogen.Method) kind {
+	switch client, server := m.Desc.IsStreamingClient(), m.Desc.IsStreamingServer(); {
+	case client && server:
+		return bidiStreaming
+	case client:
+		return clientStreaming
+	case server:
+		return serverStreaming
+	}
+	return unary
+}
+
+func (k kind) streaming() bool { return k != unary }
+
+// clientStreams reports whether the client sends a stream of requests
+// rather than one request.
+func (k kind) clientStreams() bool { return k == clientStreaming || k == bidiStreaming }
+
+// serverStreams reports whether the server sends a stream of responses
+// rather than one response.
+func (k kind) serverStreams() bool { return k == serverStreaming || k == bidiStreaming }
+
+// String names the kind, for messages.
+func (k kind) String() string {
+	switch k {
+	case clientStreaming:
+		return "client streaming"
+	case serverStreaming:
+		return "server streaming"
+	case bidiStreaming:
+		return "bidirectional streaming"
+	}
+	return "unary"
+}
+
 // analyze reads the retry options of f, checks them against cfg and
 // resolves the default of every method.
 func analyze(f *protogen.File, cfg Config) (*file, optionErrors) {
 	c := &checker{file: f, maxRetries: cfg.MaxRetries}
 
-	fileOpt := childPath(nil, fileOptionsField, retryv1.E_File.Field)
-	fileFallback := []protoreflect.SourcePath{{packageField}, {syntaxField}}
 	fileRetries, err := fileRetry(f.Desc.Options())
-	c.read(err, string(f.Desc.Package()), "(retry.v1.file)", fileOpt, fileFallback...)
-	c.checkCap(fileRetries.GetRetries(), string(f.Desc.Package()), "(retry.v1.file)", fileOpt, fileFallback...)
+	c.check(optionSite{
+		subject:  string(f.Desc.Package()),
+		option:   "(retry.v1.file)",
+		path:     childPath(nil, fileOptionsField, retryv1.E_File.Field),
+		fallback: []protoreflect.SourcePath{{packageField}, {syntaxField}},
+	}, fileRetries, err)
 
 	if len(f.Services) > 0 && !token.IsIdentifier(string(f.GoPackageName)) {
 		c.errorf(string(f.Desc.Package()), []protoreflect.SourcePath{{fileOptionsField, goPackageField}, {packageField}, {syntaxField}},
 			"the Go package name %q (from go_package or an M parameter) is not a Go identifier", f.GoPackageName)
 	}
 
-	out := &file{File: f, source: commentText(f.Desc.Path()), names: newFileNames(f)}
+	out := &file{File: f, commentPath: commentText(f.Desc.Path()), names: newFileNames(f)}
 	for _, s := range f.Services {
 		svc := &service{Service: s, names: newServiceNames(s)}
 		out.services = append(out.services, svc)
 
-		svcOpt := childPath(s.Location.Path, serviceOptionsField, retryv1.E_Service.Field)
 		svcRetries, err := serviceRetry(s.Desc.Options())
-		c.read(err, string(s.Desc.FullName()), "(retry.v1.service)", svcOpt, s.Location.Path)
-		c.checkCap(svcRetries.GetRetries(), string(s.Desc.FullName()), "(retry.v1.service)", svcOpt, s.Location.Path)
+		c.check(optionSite{
+			subject:  string(s.Desc.FullName()),
+			option:   "(retry.v1.service)",
+			path:     childPath(s.Location.Path, serviceOptionsField, retryv1.E_Service.Field),
+			fallback: []protoreflect.SourcePath{s.Location.Path},
+		}, svcRetries, err)
 
 		for _, m := range s.Methods {
-			streaming := m.Desc.IsStreamingClient() || m.Desc.IsStreamingServer()
-			opt := childPath(m.Location.Path, methodOptionsField, retryv1.E_Method.Field)
+			k := kindOf(m)
 			methodRetries, err := methodRetry(m.Desc.Options())
-			c.read(err, string(m.Desc.FullName()), "(retry.v1.method)", opt, m.Location.Path)
-			if methodRetries != nil && streaming {
-				c.errorf(string(m.Desc.FullName()), []protoreflect.SourcePath{opt, m.Location.Path},
-					"(retry.v1.method) is set on a %s method; retry defaults apply to unary methods only", streamKind(m))
-			} else {
-				c.checkCap(methodRetries.GetRetries(), string(m.Desc.FullName()), "(retry.v1.method)", opt, m.Location.Path)
+			site := optionSite{
+				subject:  string(m.Desc.FullName()),
+				option:   "(retry.v1.method)",
+				path:     childPath(m.Location.Path, methodOptionsField, retryv1.E_Method.Field),
+				fallback: []protoreflect.SourcePath{m.Location.Path},
 			}
+			if methodRetries != nil && k.streaming() {
+				c.errorf(site.subject, site.paths(),
+					"(retry.v1.method) is set on a %s method; retry defaults apply to unary methods only", k)
+				methodRetries = nil // the error says all there is to say about it
+			}
+			c.check(site, methodRetries, err)
 
 			svc.methods = append(svc.methods, &method{
 				Method:   m,
+				kind:     k,
 				names:    newMethodNames(s, m),
 				wireName: string(m.Desc.Name()),
 				retry: Resolve(
-					Method{Streaming: streaming, Idempotent: idempotent(m)},
+					Method{Streaming: k.streaming(), Idempotent: idempotent(m)},
 					Options{Method: methodRetries, Service: svcRetries, File: fileRetries},
 				),
 			})
@@ -193,16 +252,4 @@ func idempotent(m *protogen.Method) bool {
 		return true
 	}
 	return false
-}
-
-// streamKind names the kind of a streaming method, for messages.
-func streamKind(m *protogen.Method) string {
-	switch {
-	case m.Desc.IsStreamingClient() && m.Desc.IsStreamingServer():
-		return "bidirectional streaming"
-	case m.Desc.IsStreamingClient():
-		return "client streaming"
-	default:
-		return "server streaming"
-	}
 }

@@ -8,7 +8,8 @@ import (
 
 // Every Go name the generated code declares is built here, from protogen's
 // GoName, so that a name changes in one place. The exported ones are those
-// of protoc-gen-go-triple (DESIGN.md §5), which users' code refers to.
+// of protoc-gen-go-triple (docs/design.md, "What it is"), which users' code
+// refers to.
 
 // fileNames are the names declared once per generated file.
 type fileNames struct {

@@ -49,7 +49,8 @@ type Default struct {
 	Declared      uint32
 }
 
-// Resolve returns the .proto retry default of a method (DESIGN.md §3):
+// Resolve returns the .proto retry default of a method (docs/design.md,
+// "Resolving a method's default"):
 //
 //  1. the method's own (retry.v1.method).retries, if set;
 //  2. else the service's (retry.v1.service).retries, else the file's

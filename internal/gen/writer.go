@@ -202,23 +202,43 @@ func (w *writer) doc(d *doc) {
 	}
 }
 
-func spaces(n int) string { return strings.Repeat(" ", n) }
+// A column is a line in two parts, which aligned lines up with the others.
+type column struct{ key, value string }
+
+// aligned writes lines whose values start in one column, the way gofmt
+// aligns the = of a block of one-line specs and the values of one-line
+// key-value pairs: each key is padded to the longest.
+func (w *writer) aligned(lines ...column) {
+	width := 0
+	for _, l := range lines {
+		width = max(width, len(l.key))
+	}
+	for _, l := range lines {
+		w.P(l.key, strings.Repeat(" ", width-len(l.key)+1), l.value)
+	}
+}
+
+// verbatim writes Go source that is already formatted as gofmt prints it
+// at the top level, such as a declaration copied from a Go file.
+func (w *writer) verbatim(src string) {
+	w.buf = append(w.buf, src...)
+	if !strings.HasSuffix(src, "\n") {
+		w.buf = append(w.buf, '\n')
+	}
+}
 
 // docComment returns a comment as gofmt prints a doc comment: raw holds
 // its lines as they follow //. gofmt reformats a comment in front of a
 // top-level declaration with go/doc/comment, which changes text that looks
-// like a list, a heading, a code block or a directive; the generator's own
-// comments are plain text, which it leaves alone, but the .proto's comments
-// can be anything. The lines are first made safe for a comment
-// (commentText).
+// like a list, a heading or a code block; the generator's own comments are
+// plain text, which it leaves alone, but the .proto's comments can be
+// anything. The lines are first made safe for a comment (commentText).
 func docComment(raw []string) []string {
 	text := make([]string, len(raw))
 	for i, line := range raw {
-		line = strings.TrimRight(commentText(line), " \t")
-		raw[i] = line
-		text[i] = strings.TrimPrefix(line, " ")
+		text[i] = strings.TrimPrefix(strings.TrimRight(commentText(line), " \t"), " ")
 	}
-	if isPlainDoc(raw, text) {
+	if isPlainDoc(text) {
 		out := make([]string, len(text))
 		for i, line := range text {
 			if line == "" {
@@ -230,15 +250,13 @@ func docComment(raw []string) []string {
 		return out
 	}
 
-	// What go/printer does to a doc comment (formatDocComment).
-	var directives []string
+	// What go/printer does to a doc comment (formatDocComment). It moves
+	// directives to the end, but there are none: the generator's own lines
+	// start with a space, and so do the .proto's lines that would read as
+	// one (doc.comments).
 	var b strings.Builder
-	for i, line := range raw {
-		if isDirective(line) {
-			directives = append(directives, "//"+line)
-			continue
-		}
-		b.WriteString(text[i])
+	for _, line := range text {
+		b.WriteString(line)
 		b.WriteString("\n")
 	}
 	var p comment.Parser
@@ -257,19 +275,15 @@ func docComment(raw []string) []string {
 			out = append(out, "// "+line)
 		}
 	}
-	if len(directives) > 0 {
-		out = append(out, "//")
-		out = append(out, directives...)
-	}
 	return out
 }
 
 // isPlainDoc reports whether go/doc/comment would print a comment as it
 // is: paragraphs of lines that start with no indentation, list marker,
-// heading, link definition or directive, none of them a line alone between
-// blank lines (which could be an old-style heading), with single blank lines
+// heading or link definition, none of them a line alone between blank
+// lines (which could be an old-style heading), with single blank lines
 // between them. It errs on the side of false, which costs only time.
-func isPlainDoc(raw, text []string) bool {
+func isPlainDoc(text []string) bool {
 	n := len(text)
 	if n == 0 || text[0] == "" || text[n-1] == "" {
 		return false
@@ -285,7 +299,7 @@ func isPlainDoc(raw, text []string) bool {
 		case c == ' ', c == '\t', c == '-', c == '*', c == '+', c == '#', c == '[', c >= '0' && c <= '9':
 			return false
 		}
-		if strings.HasPrefix(line, "\u2022") || strings.ContainsRune(line, '\t') || isDirective(raw[i]) {
+		if strings.HasPrefix(line, "\u2022") || strings.ContainsRune(line, '\t') {
 			return false
 		}
 		if i > 0 && text[i-1] == "" && i+1 < n && text[i+1] == "" {

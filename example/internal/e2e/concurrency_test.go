@@ -14,7 +14,8 @@ import (
 )
 
 // A layerCase is one method of one service, created with the layers of
-// DESIGN.md §4 that it names, and the retries that make effective.
+// docs/design.md, "Precedence", that it names, and the retries that make
+// effective.
 type layerCase struct {
 	name    string
 	method  unary
@@ -23,7 +24,8 @@ type layerCase struct {
 }
 
 // layerCases creates, one after the other, services with every layer of
-// DESIGN.md §4 and returns a method of each with its effective retries.
+// docs/design.md, "Precedence", and returns a method of each with its
+// effective retries.
 //
 // The services are created up front, not by the goroutines that call them:
 // creating services concurrently from one client races inside dubbo-go

@@ -12,9 +12,9 @@ import (
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
-// These tests walk the precedence table of DESIGN.md §4 on a real Triple
-// server. Each call fails every attempt with a retryable error, and the
-// test counts the attempts the server saw: retries + 1.
+// These tests walk the precedence table of docs/design.md, "Precedence", on
+// a real Triple server. Each call fails every attempt with a retryable
+// error, and the test counts the attempts the server saw: retries + 1.
 
 // unary is a unary method of a generated client.
 type unary func(context.Context, *e2ev1.Request, ...client.CallOption) (*e2ev1.Response, error)

@@ -1,0 +1,198 @@
+// Package layering tests, against dubbo-go, the helper that every generated
+// file copies from internal/gen/_layering: the code that gives each service
+// its own reference config and layers the .proto's retry defaults between
+// the client's settings and the caller's (docs/design.md, "Precedence").
+//
+// These tests apply the helper's options to a ReferenceOptions the way
+// dubbo-go's Client.dial does, and look at the reference config that
+// results. The end-to-end tests (internal/e2e) check the attempts a real
+// server sees.
+package layering_test
+
+import (
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"dubbo.apache.org/dubbo-go/v3/client"
+	"dubbo.apache.org/dubbo-go/v3/global"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	layering "github.com/dubbo-retry/protoc-gen-go-retry/internal/gen/_layering"
+)
+
+const helperPackage = "github.com/dubbo-retry/protoc-gen-go-retry/internal/gen/_layering"
+
+// TestVet builds and vets the helper against the dubbo-go of this module.
+func TestVet(t *testing.T) {
+	for _, verb := range []string{"build", "vet"} {
+		if out, err := exec.Command(goCommand(), verb, helperPackage).CombinedOutput(); err != nil {
+			t.Errorf("go %s %s: %v\n%s", verb, helperPackage, err, out)
+		}
+	}
+}
+
+// shared is a client's reference config, which dubbo-go hands to every
+// service of the client: clientRetries is client.WithClientRetries.
+func shared(clientRetries string) *global.ReferenceConfig {
+	return &global.ReferenceConfig{InterfaceName: "shared", Retries: clientRetries, Params: map[string]string{"k": "v"}}
+}
+
+// dial applies opts as Client.dial does (its own options first, then the
+// constructor's) and returns the reference config the service ends with.
+func dial(ref *global.ReferenceConfig, opts []client.ReferenceOption) *global.ReferenceConfig {
+	o := &client.ReferenceOptions{Reference: ref}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o.Reference
+}
+
+// methods returns the method configs of ref as name: retries, sticky.
+func methods(ref *global.ReferenceConfig) []string {
+	var out []string
+	for _, m := range ref.MethodsConfig {
+		if m == nil {
+			out = append(out, "<nil>")
+			continue
+		}
+		sticky := ""
+		if m.Sticky {
+			sticky = " sticky"
+		}
+		out = append(out, m.Name+"="+m.Retries+sticky)
+	}
+	return out
+}
+
+var protoDefaults = []global.MethodConfig{{Name: "Declared", Retries: "3"}, {Name: "Never", Retries: "0"}}
+
+func TestRetryOptions(t *testing.T) {
+	tests := []struct {
+		name          string
+		clientRetries string
+		opts          []client.ReferenceOption
+		wantRetries   string   // the service's retries
+		wantMethods   []string // its method configs
+	}{
+		{
+			name:        "the .proto's defaults, nothing else",
+			wantMethods: []string{"Declared=3", "Never=0"},
+		},
+		{
+			name:          "client retries stay the service's, under the .proto's",
+			clientRetries: "5",
+			wantRetries:   "5",
+			wantMethods:   []string{"Declared=3", "Never=0"},
+		},
+		{
+			name:          "client.WithRetries beats the .proto",
+			clientRetries: "5",
+			opts:          []client.ReferenceOption{client.WithRetries(1)},
+			wantRetries:   "1",
+		},
+		{
+			name:        "client.WithMethod with retries beats the .proto for its method",
+			opts:        []client.ReferenceOption{client.WithMethod(&global.MethodConfig{Name: "Declared", Retries: "7"})},
+			wantMethods: []string{"Declared=7", "Never=0"},
+		},
+		{
+			name: "client.WithMethod with retries beats client.WithRetries",
+			opts: []client.ReferenceOption{
+				client.WithMethod(&global.MethodConfig{Name: "Never", Retries: "2"}),
+				client.WithRetries(1),
+			},
+			wantRetries: "1",
+			wantMethods: []string{"Never=2"},
+		},
+		{
+			name:        "client.WithMethod without retries keeps the .proto's",
+			opts:        []client.ReferenceOption{client.WithMethod(&global.MethodConfig{Name: "Declared", RequestTimeout: "1s"})},
+			wantMethods: []string{"Declared=3", "Never=0"},
+		},
+		{
+			name: "a later client.WithMethod without retries keeps an earlier one's",
+			opts: []client.ReferenceOption{
+				client.WithMethod(&global.MethodConfig{Name: "Declared", Retries: "7"}),
+				client.WithMethod(&global.MethodConfig{Name: "Declared", RequestTimeout: "1s"}),
+			},
+			wantMethods: []string{"Declared=7", "Declared=7", "Never=0"},
+		},
+		{
+			name:        "a method config of the .proto keeps the service's sticky",
+			opts:        []client.ReferenceOption{client.WithSticky()},
+			wantMethods: []string{"Declared=3 sticky", "Never=0 sticky"},
+		},
+		{
+			name:        "nil method configs are passed over",
+			opts:        []client.ReferenceOption{func(o *client.ReferenceOptions) { o.Reference.MethodsConfig = append(o.Reference.MethodsConfig, nil) }},
+			wantMethods: []string{"<nil>", "Declared=3", "Never=0"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ref := shared(tt.clientRetries)
+			before := ref.Clone()
+			got := dial(ref, layering.RetryOptions(protoDefaults, tt.opts))
+			if got == ref {
+				t.Fatal("the service kept the client's shared reference config")
+			}
+			if diff := cmp.Diff(before, ref, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("the client's shared reference config changed (-before +after):\n%s", diff)
+			}
+			if got.Retries != tt.wantRetries {
+				t.Errorf("the service's retries are %q, want %q", got.Retries, tt.wantRetries)
+			}
+			if diff := cmp.Diff(tt.wantMethods, methods(got)); diff != "" {
+				t.Errorf("method configs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestRetryOptionsCopies checks that the helper changes neither the
+// caller's method configs nor the generated defaults, and that two
+// services dialled from one client do not share configs.
+func TestRetryOptionsCopies(t *testing.T) {
+	callerRetries := &global.MethodConfig{Name: "Declared", Retries: "7"}
+	callerTimeout := &global.MethodConfig{Name: "Declared", RequestTimeout: "1s"}
+	callerOther := &global.MethodConfig{Name: "Never", RequestTimeout: "2s"}
+	want := []*global.MethodConfig{callerRetries.Clone(), callerTimeout.Clone(), callerOther.Clone()}
+	defaults := append([]global.MethodConfig(nil), protoDefaults...)
+
+	ref := shared("")
+	first := dial(ref, layering.RetryOptions(defaults, []client.ReferenceOption{
+		client.WithMethod(callerRetries), client.WithMethod(callerTimeout), client.WithMethod(callerOther),
+	}))
+	if diff := cmp.Diff(want, []*global.MethodConfig{callerRetries, callerTimeout, callerOther}); diff != "" {
+		t.Errorf("the caller's method configs changed (-before +after):\n%s", diff)
+	}
+	if diff := cmp.Diff(protoDefaults, defaults); diff != "" {
+		t.Errorf("the .proto's defaults changed (-before +after):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Declared=7", "Declared=7", "Never=0"}, methods(first)); diff != "" {
+		t.Errorf("method configs (-want +got):\n%s", diff)
+	}
+
+	second := dial(ref, layering.RetryOptions(nil, []client.ReferenceOption{client.WithRetries(4)}))
+	if second.Retries != "4" || len(second.MethodsConfig) != 0 {
+		t.Errorf("the second service has retries %q and method configs %v: the first one's leaked", second.Retries, methods(second))
+	}
+	if first.Retries != "" {
+		t.Errorf("the second service's client.WithRetries reached the first: retries %q", first.Retries)
+	}
+	second.Params["k"] = "changed"
+	if first.Params["k"] != "v" || ref.Params["k"] != "v" {
+		t.Error("two services share the params map of the client's reference config")
+	}
+}
+
+// goCommand is the go command that runs the tests.
+func goCommand() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}

@@ -1,0 +1,211 @@
+package gen
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// emitClient writes the client side of s: its interface, its constructor,
+// which applies the .proto's retry defaults, and its implementation.
+func emitClient(w *writer, f *file, s *service) {
+	emitClientInterface(w, f, s)
+	emitNewClient(w, f, s)
+	emitSetConsumer(w, s)
+
+	w.doc(new(doc).line(s.names.ClientImpl, " implements ", s.names.Client, "."))
+	w.P("type ", s.names.ClientImpl, " struct {")
+	w.P("conn *", w.qual(clientPackage.Ident("Connection")))
+	w.P("}")
+	w.P()
+	for _, m := range s.methods {
+		emitClientMethod(w, s, m)
+	}
+	for _, m := range s.methods {
+		if m.kind.streaming() {
+			client, _ := streamEnds(w, m)
+			emitStreamEnd(w, client)
+		}
+	}
+	emitClientInfo(w, s)
+}
+
+// emitClientInterface writes the interface that callers hold, whose method
+// comments state each method's .proto retry default.
+func emitClientInterface(w *writer, f *file, s *service) {
+	w.doc(new(doc).
+		line(s.names.Client, " is a client for the ", string(s.Desc.FullName()), " service.").
+		comments(s.Comments.Leading).
+		deprecated(serviceDeprecated(s)))
+	w.P("type ", s.names.Client, " interface {")
+	for _, m := range s.methods {
+		d := new(doc)
+		if m.Comments.Leading != "" {
+			d.comments(m.Comments.Leading)
+		} else {
+			d.line(m.names.Method, " calls ", string(m.Desc.FullName()), ".")
+		}
+		w.doc(d.para().text(retryDoc(f, s, m)).deprecated(methodDeprecated(m)))
+		w.P(clientSignature(w, m))
+	}
+	w.P("}")
+	w.P()
+}
+
+// emitNewClient writes the constructor, and the .proto defaults it applies.
+func emitNewClient(w *writer, f *file, s *service) {
+	d := new(doc).line(s.names.NewClient, " constructs a client for the ", string(s.Desc.FullName()), " service.").para()
+	if s.hasDefaults() {
+		d.text("The client applies the retry defaults that " + f.commentPath + " declares (see each method of " +
+			s.names.Client + ") above the client-wide ones of cli (client.WithClientRetries). Options given here" +
+			" (client.WithRetries, client.WithMethod) and on a call (client.WithCallRetries) override them.")
+	} else {
+		d.text(f.commentPath + " declares no retry defaults for this service: the retries of cli apply," +
+			" unless options given here or on a call override them.")
+	}
+	w.doc(d.para().
+		text("The service gets its own copy of the reference config of cli, so opts do not leak into" +
+			" other services created from cli.").
+		deprecated(serviceDeprecated(s)))
+	w.P("func ", s.names.NewClient, "(cli *", w.qual(clientPackage.Ident("Client")), ", opts ...", w.qual(clientPackage.Ident("ReferenceOption")), ") (", s.names.Client, ", error) {")
+	defaults := "nil"
+	if s.hasDefaults() {
+		defaults = s.names.retryDefaults
+	}
+	w.P("conn, err := cli.DialWithInfo(", strconv.Quote(string(s.Desc.FullName())), ", &", s.names.ClientInfo, ", ", f.names.retryOptions, "(", defaults, ", opts)...)")
+	w.P("if err != nil {")
+	w.P("return nil, err")
+	w.P("}")
+	w.P("return &", s.names.ClientImpl, "{")
+	w.P("conn: conn,")
+	w.P("}, nil")
+	w.P("}")
+	w.P()
+
+	if !s.hasDefaults() {
+		return
+	}
+	w.doc(new(doc).text(s.names.retryDefaults + " are the retry defaults that " + f.commentPath + " declares for the methods of " +
+		string(s.Desc.FullName()) + ", by the method names dubbo-go configures them by."))
+	w.P("var ", s.names.retryDefaults, " = []", w.qual(globalPackage.Ident("MethodConfig")), "{")
+	for _, m := range s.methods {
+		if m.retry.Source != NoDefault {
+			w.P("{Name: ", strconv.Quote(m.wireName), ", Retries: ", strconv.Quote(strconv.FormatUint(uint64(m.retry.Retries), 10)), "},")
+		}
+	}
+	w.P("}")
+	w.P()
+}
+
+func emitSetConsumer(w *writer, s *service) {
+	w.doc(new(doc).text(s.names.SetConsumer + " registers srv for dubbo.Load. A service that dubbo.Load creates" +
+		" does not get the retry defaults of the .proto: create it with " + s.names.NewClient + " for that."))
+	w.P("func ", s.names.SetConsumer, "(srv ", w.qual(commonPackage.Ident("RPCService")), ") {")
+	w.P(w.qual(dubboPackage.Ident("SetConsumerServiceWithInfo")), "(srv, &", s.names.ClientInfo, ")")
+	w.P("}")
+	w.P()
+}
+
+func emitClientInfo(w *writer, s *service) {
+	names := make([]string, len(s.methods))
+	for i, m := range s.methods {
+		names[i] = strconv.Quote(m.wireName)
+	}
+	w.P("var ", s.names.ClientInfo, " = ", w.qual(clientPackage.Ident("ClientInfo")), "{")
+	w.aligned(
+		column{"InterfaceName:", strconv.Quote(string(s.Desc.FullName())) + ","},
+		column{"MethodNames:", "[]string{" + strings.Join(names, ", ") + "},"})
+	w.P("ConnectionInjectFunc: func(dubboCliRaw any, conn *", w.qual(clientPackage.Ident("Connection")), ") {")
+	w.P("dubboCli := dubboCliRaw.(*", s.names.ClientImpl, ")")
+	w.P("dubboCli.conn = conn")
+	w.P("},")
+	w.P("}")
+	w.P()
+}
+
+// clientSignature is the signature of m on the client interface.
+func clientSignature(w *writer, m *method) string {
+	v := m.local
+	params := v.ctx + " " + w.qual(contextPackage.Ident("Context"))
+	if !m.kind.clientStreams() {
+		params += ", " + v.req + " *" + m.in
+	}
+	params += ", " + v.opts + " ..." + w.qual(clientPackage.Ident("CallOption"))
+	result := "*" + m.out
+	if m.kind.streaming() {
+		result = m.names.ClientStream
+	}
+	return m.names.Method + "(" + params + ") (" + result + ", error)"
+}
+
+// emitClientMethod writes the client's implementation of m. Its body is
+// protoc-gen-go-triple's, so that a call costs exactly what it costs there:
+// all of the retry work is done once, in the constructor.
+func emitClientMethod(w *writer, s *service, m *method) {
+	v := m.local
+	if methodDeprecated(m) {
+		w.doc(new(doc).deprecated(true))
+	}
+	w.P("func (", v.c, " *", s.names.ClientImpl, ") ", clientSignature(w, m), " {")
+	wire := strconv.Quote(m.wireName)
+	call := v.c + ".conn." + m.kind.call() + "(" + v.ctx + ", "
+	switch m.kind {
+	case unary:
+		w.P("resp := new(", m.out, ")")
+		w.P("if err := ", call, "[]any{", v.req, "}, resp, ", wire, ", ", v.opts, "...); err != nil {")
+		w.P("return nil, err")
+		w.P("}")
+		w.P("return resp, nil")
+	default:
+		if m.kind == serverStreaming {
+			call += v.req + ", "
+		}
+		w.P("stream, err := ", call, wire, ", ", v.opts, "...)")
+		w.P("if err != nil {")
+		w.P("return nil, err")
+		w.P("}")
+		w.P("rawStream := stream.(*", w.qual(triplePackage.Ident(m.kind.clientStreamType())), ")")
+		w.P("return &", m.names.ClientStreamImpl, "{rawStream}, nil")
+	}
+	w.P("}")
+	w.P()
+}
+
+// retryDoc documents the .proto retry default of m, for its doc comment.
+func retryDoc(f *file, s *service, m *method) string {
+	d := m.retry
+	if m.kind.streaming() {
+		return "Streaming: retry defaults from the .proto apply to unary methods only."
+	}
+	var from string
+	switch d.Source {
+	case NoDefault:
+		return "No retry default in the .proto: the client's retries apply (dubbo-go's own default is 2)."
+	case MethodOption:
+		from = "its (retry.v1.method) option"
+	case ServiceOption:
+		from = "the (retry.v1.service) option of " + string(s.Desc.FullName())
+	case FileOption:
+		from = "the (retry.v1.file) option of " + f.commentPath
+	}
+	if d.NotIdempotent {
+		return "Retry default from the .proto: 0 retries (1 attempt), because " + from +
+			" gives " + retries(d.Declared) + " to idempotent methods only, and the idempotency_level" +
+			" of this method is not IDEMPOTENT or NO_SIDE_EFFECTS."
+	}
+	return "Retry default from the .proto: " + retries(d.Retries) + " (" + attempts(d.Retries) + "), set by " + from + "."
+}
+
+func retries(n uint32) string {
+	if n == 1 {
+		return "1 retry"
+	}
+	return fmt.Sprintf("%d retries", n)
+}
+
+func attempts(n uint32) string {
+	if n == 0 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("at most %d attempts", uint64(n)+1)
+}
