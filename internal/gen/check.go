@@ -7,7 +7,11 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/compiler/protogen"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	retryv1 "github.com/dubbo-retry/protoc-gen-go-retry/options/retry/v1"
 )
 
 // An optionError is a retry option the plugin refuses, with the position of
@@ -89,30 +93,151 @@ func (at optionSite) paths() []protoreflect.SourcePath {
 	return append([]protoreflect.SourcePath{at.path}, at.fallback...)
 }
 
-// fieldPaths returns where an error about one field of the option points,
-// best first: the field, where the file records it, else the option.
-func (at optionSite) fieldPaths(field int32) []protoreflect.SourcePath {
-	return append([]protoreflect.SourcePath{childPath(at.path, field)}, at.paths()...)
+// fieldPaths returns where an error about a field of the option points,
+// best first: the field, at path below the option, where the file records
+// it, else the message that holds it, and so on up to the option.
+func (at optionSite) fieldPaths(path ...int32) []protoreflect.SourcePath {
+	var paths []protoreflect.SourcePath
+	for n := len(path); n > 0; n-- {
+		paths = append(paths, childPath(at.path, path[:n]...))
+	}
+	return append(paths, at.paths()...)
 }
 
-// retryOption is what every level's option message has.
+// retryOption is what the option messages of all three levels have.
 type retryOption interface {
+	proto.Message
 	GetRetries() uint32
+	GetTimeout() *durationpb.Duration
+	GetRetryOn() []retryv1.Code
+	GetBackoff() *retryv1.Backoff
 }
 
 // check records what is wrong with the option of one level: err, the
-// reason it could not be decoded, and values out of bounds. opt may be a
-// nil message, for an option that is not set.
+// reason it could not be decoded, fields this plugin does not know, and
+// values out of bounds. opt may be a nil message, for an option that is not
+// set.
 func (c *checker) check(at optionSite, opt retryOption, err error) {
 	if err != nil {
 		c.errorf(at.subject, at.paths(), "cannot read %s: %v", at.option, err)
 		return
 	}
+	if !opt.ProtoReflect().IsValid() {
+		return
+	}
+	c.checkUnknown(at, nil, opt.ProtoReflect())
 	if retries := opt.GetRetries(); retries > c.maxRetries {
 		c.errorf(at.subject, at.fieldPaths(retriesField),
 			"%s.retries is %d, above max_retries=%d (raise the cap with the plugin parameter max_retries=N)",
 			at.option, retries, c.maxRetries)
 	}
+	if t := opt.GetTimeout(); t != nil {
+		c.checkPositive(at, at.option+".timeout", t, timeoutField)
+	}
+	c.checkRetryOn(at, opt.GetRetryOn())
+	if b := opt.GetBackoff(); b != nil {
+		c.checkBackoff(at, b)
+	}
+	if b, ok := opt.(interface{ GetBudget() *retryv1.Budget }); ok && b.GetBudget() != nil {
+		if r := b.GetBudget().GetRatio(); !(r > 0 && r <= 1) {
+			c.errorf(at.subject, at.fieldPaths(budgetField, budgetRatioField),
+				"%s.budget.ratio is %v; it must be more than 0 and at most 1", at.option, r)
+		}
+	}
+}
+
+// checkPositive records an error unless d, the field at path below the
+// option, is a valid and positive duration. It reports whether d is.
+func (c *checker) checkPositive(at optionSite, name string, d *durationpb.Duration, path ...int32) bool {
+	if problem := durationProblem(d); problem != "" {
+		c.errorf(at.subject, at.fieldPaths(path...), "%s is not a valid duration: %s", name, problem)
+		return false
+	}
+	if d.AsDuration() <= 0 {
+		c.errorf(at.subject, at.fieldPaths(path...), "%s is %v; it must be positive", name, d.AsDuration())
+		return false
+	}
+	return true
+}
+
+// durationProblem says what makes d invalid, as google/protobuf/duration.proto
+// defines it, or returns "".
+func durationProblem(d *durationpb.Duration) string {
+	const maxSeconds = 315576000000 // about 10,000 years
+	secs, nanos := d.GetSeconds(), d.GetNanos()
+	switch {
+	case secs < -maxSeconds || secs > maxSeconds:
+		return "seconds is out of range (about 10,000 years either way)"
+	case nanos <= -1e9 || nanos >= 1e9:
+		return "nanos is out of range (less than a second either way)"
+	case (secs > 0 && nanos < 0) || (secs < 0 && nanos > 0):
+		return "seconds and nanos have different signs"
+	}
+	return ""
+}
+
+func (c *checker) checkRetryOn(at optionSite, codes []retryv1.Code) {
+	seen := make(map[retryv1.Code]bool, len(codes))
+	for i, code := range codes {
+		paths := at.fieldPaths(retryOnField, int32(i))
+		_, known := retryv1.Code_name[int32(code)]
+		switch {
+		case code == retryv1.Code_CODE_UNSPECIFIED:
+			c.errorf(at.subject, paths, "%s.retry_on lists CODE_UNSPECIFIED, which is not a code", at.option)
+		case !known:
+			c.errorf(at.subject, paths, "%s.retry_on lists %d, which is not a Triple code (1 to 16)", at.option, code)
+		case seen[code]:
+			c.errorf(at.subject, paths, "%s.retry_on lists %v more than once", at.option, code)
+		}
+		seen[code] = true
+	}
+}
+
+func (c *checker) checkBackoff(at optionSite, b *retryv1.Backoff) {
+	name := at.option + ".backoff"
+	initialOK := false
+	if b.GetInitial() == nil {
+		c.errorf(at.subject, at.fieldPaths(backoffField), "%s.initial is missing; a backoff needs its first delay", name)
+	} else {
+		initialOK = c.checkPositive(at, name+".initial", b.GetInitial(), backoffField, backoffInitialField)
+	}
+	if m := b.GetMax(); m != nil && c.checkPositive(at, name+".max", m, backoffField, backoffMaxField) && initialOK &&
+		m.AsDuration() < b.GetInitial().AsDuration() {
+		c.errorf(at.subject, at.fieldPaths(backoffField, backoffMaxField),
+			"%s.max is %v, less than initial (%v)", name, m.AsDuration(), b.GetInitial().AsDuration())
+	}
+	if m := b.GetMultiplier(); m != 0 && !(m >= 1) {
+		c.errorf(at.subject, at.fieldPaths(backoffField, backoffMultiplierField),
+			"%s.multiplier is %v; it must be at least 1 (or unset, for 2)", name, m)
+	}
+}
+
+// checkUnknown records the fields of m, a retry option or a message in one
+// at path below it, that the retry.proto this plugin was built with does not
+// declare: the .proto was compiled against an edited or newer retry.proto,
+// and a policy this plugin cannot apply must not be dropped silently.
+func (c *checker) checkUnknown(at optionSite, path []int32, m protoreflect.Message) {
+	for _, num := range unknownFields(m.GetUnknown()) {
+		name := at.option
+		for _, n := range path {
+			name += "." + string(m.Descriptor().Fields().ByNumber(protoreflect.FieldNumber(n)).Name())
+		}
+		if len(path) == 0 && num == budgetField && m.Descriptor().FullName() == "retry.v1.MethodRetry" {
+			c.errorf(at.subject, at.fieldPaths(int32(num)),
+				"%s sets a budget; a budget caps the retries of a whole service: set it in (retry.v1.service) or (retry.v1.file)", name)
+			continue
+		}
+		c.errorf(at.subject, at.fieldPaths(append(slices.Clip(path), int32(num))...),
+			"%s has field %d, which retry/v1/retry.proto does not declare for this plugin: the .proto was compiled"+
+				" against an edited or newer retry.proto (use the one protoc-gen-go-retry --write-options writes, or a newer plugin)",
+			name, num)
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap() {
+			c.checkUnknown(at, append(slices.Clip(path), int32(fd.Number())), v.Message())
+		}
+		return true
+	})
 }
 
 // Field numbers in descriptor.proto, used to build the source path of an
@@ -123,8 +248,19 @@ const (
 	syntaxField         = 12 // FileDescriptorProto.syntax
 	serviceOptionsField = 3  // ServiceDescriptorProto.options
 	methodOptionsField  = 4  // MethodDescriptorProto.options
-	retriesField        = 1  // retries, in all three retry option messages
 	goPackageField      = 11 // FileOptions.go_package
+
+	// Field numbers in retry.proto: the retry option messages, Backoff and
+	// Budget.
+	retriesField           = 1
+	timeoutField           = 3
+	retryOnField           = 4
+	backoffField           = 5
+	budgetField            = 6
+	backoffInitialField    = 1
+	backoffMaxField        = 2
+	backoffMultiplierField = 3
+	budgetRatioField       = 1
 )
 
 // childPath returns path extended by elems, sharing no memory with path.

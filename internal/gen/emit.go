@@ -59,6 +59,10 @@ func emit(plugin *protogen.Plugin, cfg Config, f *file) *pluginpb.CodeGeneratorR
 		emitHandler(w, s)
 	}
 	emitRetryOptions(w, f)
+	if f.hasTimeouts() {
+		w.P()
+		emitTimeoutHelpers(w, f)
+	}
 
 	return &pluginpb.CodeGeneratorResponse_File{
 		Name:    proto.String(name),

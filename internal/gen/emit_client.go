@@ -63,6 +63,13 @@ func emitNewClient(w *writer, f *file, s *service) {
 		d.text(f.commentPath + " declares no retry defaults for this service: the retries of cli apply," +
 			" unless options given here or on a call override them.")
 	}
+	if s.hasTimeouts() {
+		d.para().text("Each attempt of a unary call is limited to the call's timeout" +
+			" (client.WithCallRequestTimeout), else the method's (client.WithMethod), else the service's" +
+			" (client.WithRequestTimeout), else the one " + f.commentPath + " declares (see each method)," +
+			" even when the caller's context has a deadline, which then bounds the whole call. A method" +
+			" with none of these has the client's (client.WithClientRequestTimeout), as dubbo-go applies it.")
+	}
 	w.doc(d.para().
 		text("The service gets its own copy of the reference config of cli, so opts do not leak into" +
 			" other services created from cli.").
@@ -72,7 +79,12 @@ func emitNewClient(w *writer, f *file, s *service) {
 	if s.hasDefaults() {
 		defaults = s.names.retryDefaults
 	}
-	w.P("conn, err := cli.DialWithInfo(", strconv.Quote(string(s.Desc.FullName())), ", &", s.names.ClientInfo, ", ", f.names.retryOptions, "(", defaults, ", opts)...)")
+	opts := "opts"
+	if s.hasTimeouts() {
+		opts = f.names.timeoutOptions + "(" + s.names.timeouts + ", opts)"
+	}
+	w.P("conn, err := cli.DialWithInfo(", strconv.Quote(string(s.Desc.FullName())), ", &", s.names.ClientInfo, ", ",
+		f.names.retryOptions, "(", defaults, ", ", opts, ")...)")
 	w.P("if err != nil {")
 	w.P("return nil, err")
 	w.P("}")
@@ -82,15 +94,43 @@ func emitNewClient(w *writer, f *file, s *service) {
 	w.P("}")
 	w.P()
 
-	if !s.hasDefaults() {
-		return
+	if s.hasDefaults() {
+		emitRetryDefaults(w, f, s)
 	}
+	if s.hasTimeouts() {
+		emitTimeouts(w, f, s)
+	}
+}
+
+// emitRetryDefaults writes the .proto's retries of the methods of s.
+func emitRetryDefaults(w *writer, f *file, s *service) {
 	w.doc(new(doc).text(s.names.retryDefaults + " are the retry defaults that " + f.commentPath + " declares for the methods of " +
 		string(s.Desc.FullName()) + ", by the method names dubbo-go configures them by."))
 	w.P("var ", s.names.retryDefaults, " = []", w.qual(globalPackage.Ident("MethodConfig")), "{")
 	for _, m := range s.methods {
-		if m.retry.Source != NoDefault {
-			w.P("{Name: ", strconv.Quote(m.wireName), ", Retries: ", strconv.Quote(strconv.FormatUint(uint64(m.retry.Retries), 10)), "},")
+		if m.policy.Retries.Source != NoDefault {
+			w.P("{Name: ", strconv.Quote(m.wireName), ", Retries: ", strconv.Quote(strconv.FormatUint(uint64(m.policy.Retries.Retries), 10)), "},")
+		}
+	}
+	w.P("}")
+	w.P()
+}
+
+// emitTimeouts writes the unary methods of s with the timeouts the .proto
+// declares for them.
+func emitTimeouts(w *writer, f *file, s *service) {
+	w.doc(new(doc).text(s.names.timeouts + " are the unary methods of " + string(s.Desc.FullName()) +
+		", by the names dubbo-go configures them by, with the timeouts that " + f.commentPath +
+		" declares for them: a method with none takes the service's (client.WithRequestTimeout) if the caller" +
+		" gives one."))
+	w.P("var ", s.names.timeouts, " = []", w.qual(globalPackage.Ident("MethodConfig")), "{")
+	for _, m := range s.methods {
+		switch t := m.policy.Timeout; {
+		case m.kind.streaming():
+		case t.Source == NoDefault:
+			w.P("{Name: ", strconv.Quote(m.wireName), "},")
+		default:
+			w.P("{Name: ", strconv.Quote(m.wireName), ", RequestTimeout: ", strconv.Quote(t.Value.String()), "},")
 		}
 	}
 	w.P("}")
@@ -171,29 +211,60 @@ func emitClientMethod(w *writer, s *service, m *method) {
 	w.P()
 }
 
-// retryDoc documents the .proto retry default of m, for its doc comment.
+// retryDoc documents the .proto retry policy of m, for its doc comment.
 func retryDoc(f *file, s *service, m *method) string {
-	d := m.retry
 	if m.kind.streaming() {
 		return "Streaming: retry defaults from the .proto apply to unary methods only."
 	}
-	var from string
-	switch d.Source {
-	case NoDefault:
-		return "No retry default in the .proto: the client's retries apply (dubbo-go's own default is 2)."
-	case MethodOption:
-		from = "its (retry.v1.method) option"
-	case ServiceOption:
-		from = "the (retry.v1.service) option of " + string(s.Desc.FullName())
-	case FileOption:
-		from = "the (retry.v1.file) option of " + f.commentPath
-	}
-	if d.NotIdempotent {
-		return "Retry default from the .proto: 0 retries (1 attempt), because " + from +
+	p := m.policy
+	var b strings.Builder
+	switch d := p.Retries; {
+	case d.Source == NoDefault:
+		b.WriteString("No retry default in the .proto: the client's retries apply (dubbo-go's own default is 2).")
+	case d.NotIdempotent:
+		b.WriteString("Retry default from the .proto: 0 retries (1 attempt), because " + sourceDoc(f, s, d.Source) +
 			" gives " + retries(d.Declared) + " to idempotent methods only, and the idempotency_level" +
-			" of this method is not IDEMPOTENT or NO_SIDE_EFFECTS."
+			" of this method is not IDEMPOTENT or NO_SIDE_EFFECTS.")
+	default:
+		b.WriteString("Retry default from the .proto: " + retries(d.Retries) + " (" + attempts(d.Retries) + "), set by " +
+			sourceDoc(f, s, d.Source) + ".")
 	}
-	return "Retry default from the .proto: " + retries(d.Retries) + " (" + attempts(d.Retries) + "), set by " + from + "."
+	if t := p.Timeout; t.Source != NoDefault {
+		b.WriteString(" Timeout from the .proto: " + t.Value.String() + " for each attempt, set by " + sourceDoc(f, s, t.Source) +
+			"; an attempt that takes longer fails with DEADLINE_EXCEEDED, and is retried like any other failure.")
+	}
+	if r := p.RetryOn; r.Source != NoDefault {
+		codes := make([]string, len(r.Value))
+		for i, c := range r.Value {
+			codes[i] = strings.TrimPrefix(c.String(), "CODE_")
+		}
+		b.WriteString(" Retried only on " + list(codes) + ", set by " + sourceDoc(f, s, r.Source) +
+			"; any other failure ends the call.")
+	}
+	if bo := p.Backoff; bo.Source != NoDefault {
+		fmt.Fprintf(&b, " Backoff from the .proto, set by %s: the delay before retry n is drawn from [0, min(%v, %v x %v^(n-1))].",
+			sourceDoc(f, s, bo.Source), bo.Value.Max, bo.Value.Initial, bo.Value.Multiplier)
+	}
+	return b.String()
+}
+
+// sourceDoc names the option that set a field of a policy of a method of s.
+func sourceDoc(f *file, s *service, src Source) string {
+	switch src {
+	case MethodOption:
+		return "its (retry.v1.method) option"
+	case ServiceOption:
+		return "the (retry.v1.service) option of " + string(s.Desc.FullName())
+	}
+	return "the (retry.v1.file) option of " + f.commentPath
+}
+
+// list joins words as a sentence does: "a", "a and b", "a, b and c".
+func list(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 func retries(n uint32) string {

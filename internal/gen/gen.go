@@ -7,6 +7,7 @@ package gen
 
 import (
 	"errors"
+	"slices"
 	"fmt"
 	"go/token"
 	"strings"
@@ -113,13 +114,14 @@ type service struct {
 	*protogen.Service
 	names   serviceNames
 	methods []*method
+	budget  Setting[Budget]
 }
 
 type method struct {
 	*protogen.Method
 	kind     kind
 	names    methodNames
-	retry    Default
+	policy   Policy
 	wireName string // the method's name in the .proto, which dubbo-go routes and configures by
 
 	// Set by emit, which alone knows how the generated file names things.
@@ -130,11 +132,28 @@ type method struct {
 // hasDefaults reports whether any method of s has a .proto retry default.
 func (s *service) hasDefaults() bool {
 	for _, m := range s.methods {
-		if m.retry.Source != NoDefault {
+		if m.policy.Retries.Source != NoDefault {
 			return true
 		}
 	}
 	return false
+}
+
+// hasTimeouts reports whether the .proto declares a timeout for any method
+// of s.
+func (s *service) hasTimeouts() bool {
+	for _, m := range s.methods {
+		if m.policy.Timeout.Source != NoDefault {
+			return true
+		}
+	}
+	return false
+}
+
+// hasTimeouts reports whether the .proto declares a timeout for any method
+// of f.
+func (f *file) hasTimeouts() bool {
+	return slices.ContainsFunc(f.services, (*service).hasTimeouts)
 }
 
 // A kind is the call kind of a method: which of its ends send a stream.
@@ -202,10 +221,14 @@ func analyze(f *protogen.File, cfg Config) (*file, optionErrors) {
 
 	out := &file{File: f, commentPath: commentText(f.Desc.Path()), names: newFileNames(f)}
 	for _, s := range f.Services {
-		svc := &service{Service: s, names: newServiceNames(s)}
+		svcRetries, err := serviceRetry(s.Desc.Options())
+		svc := &service{
+			Service: s,
+			names:   newServiceNames(s),
+			budget:  ResolveBudget(Options{Service: svcRetries, File: fileRetries}),
+		}
 		out.services = append(out.services, svc)
 
-		svcRetries, err := serviceRetry(s.Desc.Options())
 		c.check(optionSite{
 			subject:  string(s.Desc.FullName()),
 			option:   "(retry.v1.service)",
@@ -234,7 +257,7 @@ func analyze(f *protogen.File, cfg Config) (*file, optionErrors) {
 				kind:     k,
 				names:    newMethodNames(s, m),
 				wireName: string(m.Desc.Name()),
-				retry: Resolve(
+				policy: Resolve(
 					Method{Streaming: k.streaming(), Idempotent: idempotent(m)},
 					Options{Method: methodRetries, Service: svcRetries, File: fileRetries},
 				),

@@ -1,7 +1,8 @@
 package gen
 
 import (
-	_ "embed"
+	"embed"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -9,29 +10,35 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	"google.golang.org/protobuf/compiler/protogen"
 )
 
-// layeringSource is the Go of the helper that layers the .proto's retry
-// defaults between the client's settings and the caller's. It lives in a
-// Go file of its own, which the example module compiles, vets and tests
-// against dubbo-go; the generator copies its declarations into every file
-// it writes, with the names substituted (see _layering/layering.go).
+// The layering helpers are Go files of their own, which the example
+// module compiles, vets and tests against dubbo-go; the generator copies
+// their declarations into the files it writes, with the names substituted
+// (see _layering/doc.go).
 //
-//go:embed _layering/layering.go
-var layeringSource string
+//go:embed _layering/retries.go _layering/timeouts.go
+var layeringFiles embed.FS
 
 // emitRetryOptions writes the helper through which every constructor of
 // the file hands its options to dubbo-go.
 func emitRetryOptions(w *writer, f *file) {
-	copyDecl(w, layering().decls["RetryOptions"], map[string]string{"RetryOptions": f.names.retryOptions})
+	copyTemplate(w, layering()["retries.go"], f.names.templateNames())
 }
 
-// A template is a Go file whose declarations the generator copies.
-type template struct {
-	decls map[string]*templateDecl
+// emitTimeoutHelpers writes the helpers of a file with a service whose
+// .proto declares a timeout: the filter that limits each attempt, and what
+// its constructors add to their options.
+func emitTimeoutHelpers(w *writer, f *file) {
+	copyTemplate(w, layering()["timeouts.go"], f.names.templateNames())
 }
+
+// A template is a Go file whose declarations the generator copies, in
+// order.
+type template []*templateDecl
 
 // A templateDecl is a declaration of a template, ready to be copied: its
 // doc comment, and its source cut where names are substituted.
@@ -47,21 +54,34 @@ type templatePart struct {
 	decl  string           // a name the template declares
 }
 
-// layering returns the template of _layering/layering.go, parsed once.
-var layering = sync.OnceValue(func() *template {
-	t, err := parseTemplate(layeringSource)
-	if err != nil {
-		// The file is compiled into the plugin and built by the tests:
-		// this is a bug of the plugin, not a problem of the input.
-		panic("protoc-gen-go-retry: _layering/layering.go: " + err.Error())
+// layering returns the templates of _layering, by file name, parsed once.
+var layering = sync.OnceValue(func() map[string]template {
+	out := make(map[string]template)
+	entries, err := layeringFiles.ReadDir("_layering")
+	if err == nil {
+		for _, e := range entries {
+			var src []byte
+			if src, err = layeringFiles.ReadFile("_layering/" + e.Name()); err != nil {
+				break
+			}
+			if out[e.Name()], err = parseTemplate(string(src)); err != nil {
+				err = fmt.Errorf("%s: %v", e.Name(), err)
+				break
+			}
+		}
 	}
-	return t
+	if err != nil {
+		// The files are compiled into the plugin and built by the tests:
+		// this is a bug of the plugin, not a problem of the input.
+		panic("protoc-gen-go-retry: _layering/" + err.Error())
+	}
+	return out
 })
 
-// parseTemplate cuts each top-level function of src into parts: the
-// references to an imported package, and to the functions src declares,
-// are where the generated file's names go.
-func parseTemplate(src string) (*template, error) {
+// parseTemplate cuts each top-level declaration of src into parts: the
+// references to an imported package, and to the names src declares, are
+// where the generated file's names go.
+func parseTemplate(src string) (template, error) {
 	fset := token.NewFileSet()
 	file, err := parser.ParseFile(fset, "template.go", src, parser.ParseComments)
 	if err != nil {
@@ -79,25 +99,33 @@ func parseTemplate(src string) (*template, error) {
 		}
 		imports[name] = protogen.GoImportPath(path)
 	}
-	t := &template{decls: make(map[string]*templateDecl)}
-	for _, d := range file.Decls {
-		if fn, ok := d.(*ast.FuncDecl); ok {
-			t.decls[fn.Name.Name] = nil
-		}
+	declared := make(map[string]bool)
+	for _, obj := range file.Scope.Objects {
+		declared[obj.Name] = true
 	}
 	offset := func(p token.Pos) int { return fset.Position(p).Offset }
+
+	var t template
 	for _, d := range file.Decls {
-		fn, ok := d.(*ast.FuncDecl)
-		if !ok {
-			continue
+		var doc *ast.CommentGroup
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			doc = d.Doc
+		case *ast.GenDecl:
+			if d.Tok == token.IMPORT {
+				continue
+			}
+			doc = d.Doc
 		}
 		type hole struct {
 			start, end int
 			part       templatePart
 		}
 		var holes []hole
-		ast.Inspect(fn, func(n ast.Node) bool {
+		ast.Inspect(d, func(n ast.Node) bool {
 			switch n := n.(type) {
+			case *ast.CommentGroup:
+				return false
 			case *ast.SelectorExpr:
 				if x, ok := n.X.(*ast.Ident); ok {
 					if path, ok := imports[x.Name]; ok {
@@ -106,7 +134,7 @@ func parseTemplate(src string) (*template, error) {
 					}
 				}
 			case *ast.Ident:
-				if _, ok := t.decls[n.Name]; ok {
+				if declared[n.Name] {
 					holes = append(holes, hole{offset(n.Pos()), offset(n.End()), templatePart{decl: n.Name}})
 				}
 			}
@@ -115,45 +143,73 @@ func parseTemplate(src string) (*template, error) {
 		slices.SortFunc(holes, func(a, b hole) int { return a.start - b.start })
 
 		decl := new(templateDecl)
-		for _, p := range strings.Split(strings.TrimSpace(fn.Doc.Text()), "\n\n") {
-			decl.doc = append(decl.doc, strings.Join(strings.Fields(p), " "))
+		if doc != nil {
+			for _, p := range strings.Split(strings.TrimSpace(doc.Text()), "\n\n") {
+				decl.doc = append(decl.doc, strings.Join(strings.Fields(p), " "))
+			}
 		}
-		at := offset(fn.Pos())
+		at := offset(d.Pos())
 		for _, h := range holes {
 			decl.parts = append(decl.parts, templatePart{text: src[at:h.start]}, h.part)
 			at = h.end
 		}
-		decl.parts = append(decl.parts, templatePart{text: src[at:offset(fn.End())]})
-		t.decls[fn.Name.Name] = decl
+		decl.parts = append(decl.parts, templatePart{text: src[at:offset(d.End())]})
+		t = append(t, decl)
 	}
 	return t, nil
 }
 
-// copyDecl writes d into the generated file, its doc comment wrapped again,
-// with the names the template declares replaced by those of names and the
-// imported packages qualified as the file names them.
-func copyDecl(w *writer, d *templateDecl, names map[string]string) {
-	rename := func(s string) string {
-		for from, to := range names {
-			s = strings.ReplaceAll(s, from, to)
+// copyTemplate writes the declarations of t into the generated file, each
+// after a blank line, their doc comments wrapped again, with the names the
+// template declares replaced by those of names and the imported packages
+// qualified as the file names them.
+func copyTemplate(w *writer, t template, names map[string]string) {
+	for i, d := range t {
+		if i > 0 {
+			w.P()
 		}
-		return s
+		comment := new(doc)
+		for _, p := range d.doc {
+			comment.para().text(renameWords(p, names))
+		}
+		w.doc(comment)
+		var b strings.Builder
+		for _, p := range d.parts {
+			switch {
+			case p.decl != "":
+				b.WriteString(names[p.decl])
+			case p.ident.GoName != "":
+				b.WriteString(w.qual(p.ident))
+			default:
+				b.WriteString(p.text)
+			}
+		}
+		w.verbatim(b.String())
 	}
-	comment := new(doc)
-	for _, p := range d.doc {
-		comment.para().text(rename(p))
-	}
-	w.doc(comment)
+}
+
+// renameWords replaces each word of text that names holds by its value.
+func renameWords(text string, names map[string]string) string {
+	isIdent := func(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
 	var b strings.Builder
-	for _, p := range d.parts {
-		switch {
-		case p.decl != "":
-			b.WriteString(names[p.decl])
-		case p.ident.GoName != "":
-			b.WriteString(w.qual(p.ident))
-		default:
-			b.WriteString(p.text)
+	for text != "" {
+		i := strings.IndexFunc(text, isIdent)
+		if i < 0 {
+			b.WriteString(text)
+			break
 		}
+		b.WriteString(text[:i])
+		text = text[i:]
+		j := strings.IndexFunc(text, func(r rune) bool { return !isIdent(r) })
+		if j < 0 {
+			j = len(text)
+		}
+		word := text[:j]
+		if name, ok := names[word]; ok {
+			word = name
+		}
+		b.WriteString(word)
+		text = text[j:]
 	}
-	w.verbatim(b.String())
+	return b.String()
 }

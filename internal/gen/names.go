@@ -11,17 +11,41 @@ import (
 // of protoc-gen-go-triple (docs/design.md, "What it is"), which users' code
 // refers to.
 
-// fileNames are the names declared once per generated file.
+// fileNames are the names declared once per generated file. They are named
+// after the file, as protoc-gen-go names its per-file declarations, so that
+// several files can share a package.
 type fileNames struct {
 	// retryOptions wraps the options given to a NewXxxService constructor
-	// of this file. It is named after the file, as protoc-gen-go names its
-	// per-file declarations, so that several files can share a package.
+	// of this file.
 	retryOptions string // file_greet_proto_retryOptions
+	// For files with a service whose .proto declares a timeout: what its
+	// constructors add to their options, and the filter that limits each
+	// attempt, its type and the name dubbo-go registers it by.
+	timeoutOptions string // file_greet_proto_timeoutOptions
+	attemptTimeout string // file_greet_proto_attemptTimeout
+	timeoutFilter  string // file_greet_proto_timeoutFilter
 }
 
 func newFileNames(f *protogen.File) fileNames {
 	// GoDescriptorIdent is protoc-gen-go's exported File_greet_proto.
-	return fileNames{retryOptions: "f" + strings.TrimPrefix(f.GoDescriptorIdent.GoName, "F") + "_retryOptions"}
+	prefix := "f" + strings.TrimPrefix(f.GoDescriptorIdent.GoName, "F") + "_"
+	return fileNames{
+		retryOptions:   prefix + "retryOptions",
+		timeoutOptions: prefix + "timeoutOptions",
+		attemptTimeout: prefix + "attemptTimeout",
+		timeoutFilter:  prefix + "timeoutFilter",
+	}
+}
+
+// templateNames maps the names the layering helpers declare in _layering
+// to the file's own names for them.
+func (n fileNames) templateNames() map[string]string {
+	return map[string]string{
+		"RetryOptions":   n.retryOptions,
+		"TimeoutOptions": n.timeoutOptions,
+		"AttemptTimeout": n.attemptTimeout,
+		"TimeoutFilter":  n.timeoutFilter,
+	}
 }
 
 // serviceNames are the names declared for one service.
@@ -36,7 +60,8 @@ type serviceNames struct {
 	Register      string // RegisterGreetServiceHandler
 	SetProvider   string // SetProviderGreetService
 	ServiceInfo   string // GreetService_ServiceInfo
-	retryDefaults string // _GreetService_retryDefaults: the .proto defaults
+	retryDefaults string // _GreetService_retryDefaults: the .proto's retries
+	timeouts      string // _GreetService_timeouts: the .proto's timeouts
 }
 
 func newServiceNames(s *protogen.Service) serviceNames {
@@ -53,6 +78,7 @@ func newServiceNames(s *protogen.Service) serviceNames {
 		SetProvider:   "SetProvider" + n,
 		ServiceInfo:   n + "_ServiceInfo",
 		retryDefaults: "_" + n + "_retryDefaults",
+		timeouts:      "_" + n + "_timeouts",
 	}
 }
 

@@ -1,6 +1,8 @@
 package gen
 
 import (
+	"slices"
+
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -91,4 +93,25 @@ func unknownField(b protoreflect.RawFields, num protoreflect.FieldNumber) ([]byt
 		b = b[tagLen+valLen:]
 	}
 	return out, found
+}
+
+// unknownFields returns the numbers of the fields in the unknown fields b,
+// each once, in the order they first appear.
+func unknownFields(b protoreflect.RawFields) []protowire.Number {
+	var nums []protowire.Number
+	for len(b) > 0 {
+		n, typ, tagLen := protowire.ConsumeTag(b)
+		if tagLen < 0 {
+			return nums
+		}
+		valLen := protowire.ConsumeFieldValue(n, typ, b[tagLen:])
+		if valLen < 0 {
+			return nums
+		}
+		if !slices.Contains(nums, n) {
+			nums = append(nums, n)
+		}
+		b = b[tagLen+valLen:]
+	}
+	return nums
 }

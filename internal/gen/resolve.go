@@ -1,13 +1,19 @@
 package gen
 
-import retryv1 "github.com/dubbo-retry/protoc-gen-go-retry/options/retry/v1"
+import (
+	"math"
+	"time"
 
-// Source names the option that supplied a method's .proto retry default.
+	retryv1 "github.com/dubbo-retry/protoc-gen-go-retry/options/retry/v1"
+)
+
+// Source names the option that supplied a field of a method's policy.
 type Source int
 
 const (
-	// NoDefault: nothing in the .proto sets the method's retries, so the
-	// generated code leaves them to the client, as protoc-gen-go-triple's does.
+	// NoDefault: nothing in the .proto sets the field, so the generated
+	// code leaves it to dubbo-go and the caller, as protoc-gen-go-triple's
+	// does.
 	NoDefault Source = iota
 	// MethodOption: the method's own (retry.v1.method).
 	MethodOption
@@ -35,7 +41,17 @@ type Method struct {
 	Idempotent bool
 }
 
-// Default is the .proto retry default of one method.
+// Policy is the .proto retry policy of one method. Each field is resolved
+// on its own, from the first of the method's, its service's and its file's
+// options that sets it.
+type Policy struct {
+	Retries Default
+	Timeout Setting[time.Duration]
+	RetryOn Setting[[]retryv1.Code]
+	Backoff Setting[Backoff]
+}
+
+// Default is the .proto retries of one method.
 type Default struct {
 	// Source is the option that supplied the default, or NoDefault.
 	Source Source
@@ -49,22 +65,111 @@ type Default struct {
 	Declared      uint32
 }
 
-// Resolve returns the .proto retry default of a method (docs/design.md,
-// "Resolving a method's default"):
+// A Setting is one field of a policy, and the option that set it.
+type Setting[T any] struct {
+	Source Source // NoDefault when no option sets the field
+	Value  T
+}
+
+// Backoff is a resolved backoff: the defaults of retry.proto filled in.
+type Backoff struct {
+	Initial, Max time.Duration
+	Multiplier   float64
+}
+
+// Budget is a resolved budget: the defaults of retry.proto filled in.
+type Budget struct {
+	Ratio               float64
+	MinRetriesPerSecond uint32
+}
+
+// The defaults retry.proto gives the fields of a Backoff and a Budget that
+// are not set.
+const (
+	defaultMaxPerInitial       = 100
+	defaultMultiplier          = 2
+	defaultMinRetriesPerSecond = 10
+)
+
+// Resolve returns the .proto retry policy of a method (docs/design.md,
+// "Resolving a method's policy"). For each field: the method's own option,
+// if it sets the field; else the service's, else the file's; else none.
 //
-//  1. the method's own (retry.v1.method).retries, if set;
-//  2. else the service's (retry.v1.service).retries, else the file's
-//     (retry.v1.file).retries; when the option that supplies the value has
-//     idempotent_only, a method that is not idempotent gets 0 instead;
-//  3. else no default.
+// For retries, when the option that supplies the value has
+// idempotent_only, a method that is not idempotent gets 0 instead.
 //
 // Streaming methods take no service or file default. (A method option on a
 // streaming method is an error, reported by the checks before emission;
 // Resolve ignores it.)
-func Resolve(m Method, opts Options) Default {
+func Resolve(m Method, opts Options) Policy {
 	if m.Streaming {
-		return Default{}
+		return Policy{}
 	}
+	return Policy{
+		Retries: resolveRetries(m, opts),
+		Timeout: first(opts, func(o retryOption) (time.Duration, bool) {
+			return o.GetTimeout().AsDuration(), o.GetTimeout() != nil
+		}),
+		RetryOn: first(opts, func(o retryOption) ([]retryv1.Code, bool) {
+			return o.GetRetryOn(), len(o.GetRetryOn()) > 0
+		}),
+		Backoff: first(opts, func(o retryOption) (Backoff, bool) {
+			return backoff(o.GetBackoff()), o.GetBackoff() != nil
+		}),
+	}
+}
+
+// ResolveBudget returns the .proto budget of a service: its own option's,
+// else its file's, else none.
+func ResolveBudget(opts Options) Setting[Budget] {
+	for _, level := range []struct {
+		src    Source
+		budget *retryv1.Budget
+	}{{ServiceOption, opts.Service.GetBudget()}, {FileOption, opts.File.GetBudget()}} {
+		if b := level.budget; b != nil {
+			min := b.GetMinRetriesPerSecond()
+			if min == 0 {
+				min = defaultMinRetriesPerSecond
+			}
+			return Setting[Budget]{level.src, Budget{Ratio: b.GetRatio(), MinRetriesPerSecond: min}}
+		}
+	}
+	return Setting[Budget]{}
+}
+
+// first returns the value of the first option, method, service then file,
+// that sets a field: get reports it.
+func first[T any](opts Options, get func(retryOption) (T, bool)) Setting[T] {
+	for _, level := range opts.levels() {
+		if v, ok := get(level.option); ok {
+			return Setting[T]{level.src, v}
+		}
+	}
+	return Setting[T]{}
+}
+
+// A level is the option of one level that reaches a method.
+type level struct {
+	src    Source
+	option retryOption
+}
+
+// levels returns the options that are set, most specific first.
+func (opts Options) levels() []level {
+	levels := make([]level, 0, 3)
+	if opts.Method != nil {
+		levels = append(levels, level{MethodOption, opts.Method})
+	}
+	if opts.Service != nil {
+		levels = append(levels, level{ServiceOption, opts.Service})
+	}
+	if opts.File != nil {
+		levels = append(levels, level{FileOption, opts.File})
+	}
+	return levels
+}
+
+func resolveRetries(m Method, opts Options) Default {
 	if opts.Method != nil && opts.Method.Retries != nil {
 		return Default{Source: MethodOption, Retries: opts.Method.GetRetries()}
 	}
@@ -77,10 +182,25 @@ func Resolve(m Method, opts Options) Default {
 	return Default{}
 }
 
-// fromLevel is the default a service or file option gives m.
+// fromLevel is the retries default a service or file option gives m.
 func fromLevel(src Source, retries uint32, idempotentOnly bool, m Method) Default {
 	if idempotentOnly && !m.Idempotent {
 		return Default{Source: src, NotIdempotent: true, Declared: retries}
 	}
 	return Default{Source: src, Retries: retries}
+}
+
+// backoff fills in the defaults of b.
+func backoff(b *retryv1.Backoff) Backoff {
+	out := Backoff{Initial: b.GetInitial().AsDuration(), Max: b.GetMax().AsDuration(), Multiplier: b.GetMultiplier()}
+	if b.GetMax() == nil {
+		out.Max = time.Duration(math.MaxInt64) // what a longer one saturates to
+		if out.Initial <= out.Max/defaultMaxPerInitial {
+			out.Max = defaultMaxPerInitial * out.Initial
+		}
+	}
+	if out.Multiplier == 0 {
+		out.Multiplier = defaultMultiplier
+	}
+	return out
 }

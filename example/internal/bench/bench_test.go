@@ -240,6 +240,12 @@ func start() (string, error) {
 	if err := e2ev1.RegisterPlainServiceHandler(srv, &PlainHandler{}); err != nil {
 		return "", err
 	}
+	if err := e2ev1.RegisterTimeoutServiceHandler(srv, &TimeoutHandler{}); err != nil {
+		return "", err
+	}
+	if err := e2ev1.RegisterNoTimeoutServiceHandler(srv, &NoTimeoutHandler{}); err != nil {
+		return "", err
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 

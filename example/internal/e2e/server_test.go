@@ -49,6 +49,9 @@ func serve() (stop func(), err error) {
 			e2ev1.RegisterPlainServiceHandler(srv, &PlainServer{}),
 			e2ev1.RegisterGuardedServiceHandler(srv, &GuardedServer{}),
 			e2ev1.RegisterFileDefaultServiceHandler(srv, &FileDefaultServer{}),
+			e2ev1.RegisterTimeoutServiceHandler(srv, &TimeoutServer{}),
+			e2ev1.RegisterServiceTimeoutServiceHandler(srv, &ServiceTimeoutServer{}),
+			e2ev1.RegisterNoTimeoutServiceHandler(srv, &NoTimeoutServer{}),
 		)
 	})
 	return stop, err

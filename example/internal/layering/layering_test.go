@@ -1,7 +1,8 @@
-// Package layering tests, against dubbo-go, the helper that every generated
-// file copies from internal/gen/_layering: the code that gives each service
-// its own reference config and layers the .proto's retry defaults between
-// the client's settings and the caller's (docs/design.md, "Precedence").
+// Package layering tests, against dubbo-go, the helpers that generated files
+// copy from internal/gen/_layering: the code that gives each service its own
+// reference config and layers the .proto's retries and timeouts between the
+// client's settings and the caller's (docs/design.md, "Precedence" and
+// "Timeouts").
 //
 // These tests apply the helper's options to a ReferenceOptions the way
 // dubbo-go's Client.dial does, and look at the reference config that
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/client"
 	"dubbo.apache.org/dubbo-go/v3/global"
@@ -195,4 +197,93 @@ func goCommand() string {
 		return p
 	}
 	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
+
+// The .proto's timeouts of a service's unary methods, as a generated file
+// lists them: Limited has one, Unlimited none.
+var protoTimeouts = []global.MethodConfig{{Name: "Limited", RequestTimeout: "300ms"}, {Name: "Unlimited"}}
+
+// timeouts returns the method configs of ref as name: timeout.
+func timeouts(ref *global.ReferenceConfig) []string {
+	var out []string
+	for _, m := range ref.MethodsConfig {
+		out = append(out, m.Name+"="+m.RequestTimeout)
+	}
+	return out
+}
+
+func TestTimeoutOptions(t *testing.T) {
+	limited := func(timeout string) client.ReferenceOption {
+		return client.WithMethod(&global.MethodConfig{Name: "Limited", RequestTimeout: timeout})
+	}
+	tests := []struct {
+		name         string
+		opts         []client.ReferenceOption
+		wantTimeouts []string
+	}{
+		{
+			name:         "the .proto's timeouts, nothing else",
+			wantTimeouts: []string{"Limited=300ms"},
+		},
+		{
+			name:         "client.WithRequestTimeout goes to every method, over the .proto",
+			opts:         []client.ReferenceOption{client.WithRequestTimeout(2 * time.Second)},
+			wantTimeouts: []string{"Limited=2s", "Unlimited=2s"},
+		},
+		{
+			name:         "client.WithMethod's timeout beats the .proto's",
+			opts:         []client.ReferenceOption{limited("5s")},
+			wantTimeouts: []string{"Limited=5s"},
+		},
+		{
+			name:         "client.WithMethod's timeout beats client.WithRequestTimeout, in either order",
+			opts:         []client.ReferenceOption{limited("5s"), client.WithRequestTimeout(time.Second)},
+			wantTimeouts: []string{"Limited=5s", "Unlimited=1s"},
+		},
+		{
+			name:         "a client.WithMethod without a timeout gets the .proto's, on a copy",
+			opts:         []client.ReferenceOption{client.WithMethod(&global.MethodConfig{Name: "Limited", Retries: "1"})},
+			wantTimeouts: []string{"Limited=300ms"},
+		},
+		{
+			name:         "a later client.WithMethod without a timeout leaves an earlier one's in force",
+			opts:         []client.ReferenceOption{limited("5s"), client.WithMethod(&global.MethodConfig{Name: "Limited", Retries: "1"})},
+			wantTimeouts: []string{"Limited=5s", "Limited="},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ref := shared("")
+			before := ref.Clone()
+			got := dial(ref, layering.RetryOptions(nil, layering.TimeoutOptions(protoTimeouts, tt.opts)))
+			if diff := cmp.Diff(before, ref, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("the client's shared reference config changed (-before +after):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantTimeouts, timeouts(got)); diff != "" {
+				t.Errorf("method timeouts (-want +got):\n%s", diff)
+			}
+			if got.Filter != layering.TimeoutFilter {
+				t.Errorf("the service's filters are %q, want %q", got.Filter, layering.TimeoutFilter)
+			}
+		})
+	}
+}
+
+// TestTimeoutOptionsFilter: the filter is added to the caller's filters
+// once, and reaches no other service of the client.
+func TestTimeoutOptionsFilter(t *testing.T) {
+	ref := shared("")
+	got := dial(ref, layering.RetryOptions(nil, layering.TimeoutOptions(protoTimeouts, []client.ReferenceOption{
+		client.WithFilter("echo"), client.WithFilter("echo," + layering.TimeoutFilter),
+	})))
+	if want := "echo," + layering.TimeoutFilter; got.Filter != want {
+		t.Errorf("the service's filters are %q, want %q", got.Filter, want)
+	}
+	got = dial(ref, layering.RetryOptions(nil, layering.TimeoutOptions(protoTimeouts, []client.ReferenceOption{client.WithFilter("echo")})))
+	if want := "echo," + layering.TimeoutFilter; got.Filter != want {
+		t.Errorf("the service's filters are %q, want %q", got.Filter, want)
+	}
+	if other := dial(ref, layering.RetryOptions(nil, nil)); other.Filter != "" {
+		t.Errorf("a service created after them has the filters %q, want none", other.Filter)
+	}
 }

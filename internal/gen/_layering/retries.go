@@ -1,21 +1,3 @@
-// Package layering is Go that protoc-gen-go-retry copies into the files it
-// generates: the helper through which every constructor of a generated file
-// hands its options to dubbo-go, and which layers the .proto's retry
-// defaults between the client's settings and the caller's
-// (docs/design.md, "Precedence").
-//
-// It is kept as a package of its own so that it is compiled, vetted and
-// tested as Go, against the dubbo-go the generated code targets: the
-// example module does that (example/internal/layering). The leading
-// underscore of its directory keeps it out of this module's ./..., which
-// has no dubbo-go.
-//
-// The generator embeds this file and copies each declaration into a
-// generated file with its names substituted: RetryOptions becomes the
-// file's own name for it (file_greet_proto_retryOptions), and client and
-// global become the names the generated file gives those packages. The
-// doc comment is wrapped again for the new name; everything else is copied
-// as it is, so it must stay as gofmt prints it.
 package layering
 
 import (
