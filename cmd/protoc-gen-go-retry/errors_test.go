@@ -115,12 +115,13 @@ func TestErrorsAcrossFiles(t *testing.T) {
 func TestBadParameters(t *testing.T) {
 	src := header + "service Shop {\n  rpc Browse(Req) returns (Resp);\n}\n"
 	for _, tc := range []struct{ params, want string }{
-		{"foo=bar", `unknown parameter "foo": protoc-gen-go-retry takes paths, module, M<file>=<package> and max_retries`},
-		{"paths=source_relative,retries=3", `unknown parameter "retries": protoc-gen-go-retry takes paths, module, M<file>=<package> and max_retries`},
+		{"foo=bar", `unknown parameter "foo": protoc-gen-go-retry takes paths, module, M<file>=<package>, max_retries and publish_defaults`},
+		{"paths=source_relative,retries=3", `unknown parameter "retries": protoc-gen-go-retry takes paths, module, M<file>=<package>, max_retries and publish_defaults`},
 		{"max_retries=lots", "parameter max_retries=lots: want a whole number from 0 to 2147483647"},
 		{"max_retries=-1", "parameter max_retries=-1: want a whole number from 0 to 2147483647"},
 		{"max_retries=", "parameter max_retries=: want a whole number from 0 to 2147483647"},
 		{"max_retries=2147483648", "parameter max_retries=2147483648: want a whole number from 0 to 2147483647"},
+		{"publish_defaults=maybe", "parameter publish_defaults=maybe: want true or false"},
 		{"paths=sideways", `unknown path type "sideways": want "import" or "source_relative"`},
 		{"module=example.org/elsewhere", `example.com/shop/v1/shop.triple.go: generated file does not match prefix "example.org/elsewhere"`},
 		{"annotate_code", "parameter annotate_code: protoc-gen-go-retry writes no annotations"},

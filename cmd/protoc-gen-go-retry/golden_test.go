@@ -95,6 +95,12 @@ var goldenCases = []goldenCase{
 		name:  "policy",
 		files: []string{"policy/v1/policy.proto"},
 	},
+	{
+		// Providers that publish their .proto defaults.
+		name:   "publish",
+		files:  []string{"publish/v1/publish.proto"},
+		params: []string{"publish_defaults=true"},
+	},
 }
 
 // TestGolden generates every golden case in process, with protoc-gen-go for

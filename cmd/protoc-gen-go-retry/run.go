@@ -48,6 +48,8 @@ func generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 	var flags flag.FlagSet
 	maxRetries := retriesValue(gen.DefaultMaxRetries)
 	flags.Var(&maxRetries, "max_retries", "the largest retries an option may declare")
+	var publish boolValue
+	flags.Var(&publish, "publish_defaults", "providers publish the .proto's retries and timeouts on their URLs")
 
 	plugin, err := protogen.Options{ParamFunc: params(&flags)}.New(req)
 	if err != nil {
@@ -61,7 +63,7 @@ func generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 			MaximumEdition:    proto.Int32(int32(gen.SupportedEditionsMaximum)),
 		}
 	}
-	files, err := gen.Generate(plugin, gen.Config{Version: version, MaxRetries: uint32(maxRetries)})
+	files, err := gen.Generate(plugin, gen.Config{Version: version, MaxRetries: uint32(maxRetries), PublishDefaults: bool(publish)})
 	if err != nil {
 		plugin.Error(err)
 	}
@@ -78,7 +80,7 @@ func generate(req *pluginpb.CodeGeneratorRequest) *pluginpb.CodeGeneratorRespons
 func params(flags *flag.FlagSet) func(name, value string) error {
 	return func(name, value string) error {
 		if flags.Lookup(name) == nil {
-			return fmt.Errorf("unknown parameter %q: protoc-gen-go-retry takes paths, module, M<file>=<package> and max_retries", name)
+			return fmt.Errorf("unknown parameter %q: protoc-gen-go-retry takes paths, module, M<file>=<package>, max_retries and publish_defaults", name)
 		}
 		if err := flags.Set(name, value); err != nil {
 			return fmt.Errorf("parameter %s=%s: %v", name, value, err)
@@ -98,5 +100,24 @@ func (v *retriesValue) Set(s string) error {
 		return errors.New("want a whole number from 0 to 2147483647")
 	}
 	*v = retriesValue(n)
+	return nil
+}
+
+// boolValue is a flag.Value for a parameter that is on or off. Given
+// without a value (publish_defaults, which protogen hands on with the value
+// ""), it is on.
+type boolValue bool
+
+func (v *boolValue) String() string { return strconv.FormatBool(bool(*v)) }
+
+func (v *boolValue) Set(s string) error {
+	if s == "" {
+		s = "true"
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	*v = boolValue(b)
 	return nil
 }

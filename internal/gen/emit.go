@@ -15,15 +15,16 @@ import (
 // standard library only, never on this module (docs/design.md, "What it
 // is").
 const (
-	contextPackage  = protogen.GoImportPath("context")
-	httpPackage     = protogen.GoImportPath("net/http")
-	dubboPackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3")
-	clientPackage   = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/client")
-	commonPackage   = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/common")
-	constantPackage = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/common/constant")
-	globalPackage   = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/global")
-	serverPackage   = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/server")
-	triplePackage   = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol")
+	contextPackage   = protogen.GoImportPath("context")
+	httpPackage      = protogen.GoImportPath("net/http")
+	dubboPackage     = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3")
+	clientPackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/client")
+	commonPackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/common")
+	constantPackage  = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/common/constant")
+	extensionPackage = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/common/extension")
+	globalPackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/global")
+	serverPackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/server")
+	triplePackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol")
 )
 
 // emit writes the .triple.go file of f and returns it for the response.
@@ -55,14 +56,10 @@ func emit(plugin *protogen.Plugin, cfg Config, f *file) *pluginpb.CodeGeneratorR
 	w.P()
 	for _, s := range f.services {
 		emitConstants(w, s)
-		emitClient(w, f, s)
-		emitHandler(w, s)
+		emitClient(w, cfg, f, s)
+		emitHandler(w, cfg, f, s)
 	}
-	emitRetryOptions(w, f)
-	if f.hasTimeouts() {
-		w.P()
-		emitTimeoutHelpers(w, f)
-	}
+	emitLayering(w, cfg, f)
 
 	return &pluginpb.CodeGeneratorResponse_File{
 		Name:    proto.String(name),

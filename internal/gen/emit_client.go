@@ -8,9 +8,9 @@ import (
 
 // emitClient writes the client side of s: its interface, its constructor,
 // which applies the .proto's retry defaults, and its implementation.
-func emitClient(w *writer, f *file, s *service) {
+func emitClient(w *writer, cfg Config, f *file, s *service) {
 	emitClientInterface(w, f, s)
-	emitNewClient(w, f, s)
+	emitNewClient(w, cfg, f, s)
 	emitSetConsumer(w, s)
 
 	w.doc(new(doc).line(s.names.ClientImpl, " implements ", s.names.Client, "."))
@@ -53,7 +53,7 @@ func emitClientInterface(w *writer, f *file, s *service) {
 }
 
 // emitNewClient writes the constructor, and the .proto defaults it applies.
-func emitNewClient(w *writer, f *file, s *service) {
+func emitNewClient(w *writer, cfg Config, f *file, s *service) {
 	d := new(doc).line(s.names.NewClient, " constructs a client for the ", string(s.Desc.FullName()), " service.").para()
 	if s.hasDefaults() {
 		d.text("The client applies the retry defaults that " + f.commentPath + " declares (see each method of " +
@@ -70,6 +70,11 @@ func emitNewClient(w *writer, f *file, s *service) {
 			" even when the caller's context has a deadline, which then bounds the whole call. A method" +
 			" with none of these has the client's (client.WithClientRequestTimeout), as dubbo-go applies it.")
 	}
+	if cfg.PublishDefaults && s.hasDefaults() {
+		d.para().text("Its providers publish the same defaults on their URLs (the file was generated with" +
+			" publish_defaults), as method-level values, which beat a client.WithRetries in the URL dubbo-go merges:" +
+			" the client gives client.WithRetries to each such method, so that it still beats them.")
+	}
 	w.doc(d.para().
 		text("The service gets its own copy of the reference config of cli, so opts do not leak into" +
 			" other services created from cli.").
@@ -81,7 +86,10 @@ func emitNewClient(w *writer, f *file, s *service) {
 	}
 	opts := "opts"
 	if s.hasTimeouts() {
-		opts = f.names.timeoutOptions + "(" + s.names.timeouts + ", opts)"
+		opts = f.names.timeoutOptions + "(" + s.names.timeouts + ", " + opts + ")"
+	}
+	if cfg.PublishDefaults && s.hasDefaults() {
+		opts = f.names.serviceRetriesOptions + "(" + defaults + ", " + opts + ")"
 	}
 	w.P("conn, err := cli.DialWithInfo(", strconv.Quote(string(s.Desc.FullName())), ", &", s.names.ClientInfo, ", ",
 		f.names.retryOptions, "(", defaults, ", ", opts, ")...)")

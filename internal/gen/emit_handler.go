@@ -5,7 +5,7 @@ import "strconv"
 // emitHandler writes the server side of s: the interface its implementation
 // satisfies, the functions that register one, and what dubbo-go needs to
 // serve it.
-func emitHandler(w *writer, s *service) {
+func emitHandler(w *writer, cfg Config, f *file, s *service) {
 	deprecated := serviceDeprecated(s)
 	ctx := w.qual(contextPackage.Ident("Context"))
 
@@ -32,13 +32,22 @@ func emitHandler(w *writer, s *service) {
 	w.P("}")
 	w.P()
 
-	if deprecated {
-		w.doc(new(doc).deprecated(true))
+	d := new(doc)
+	if cfg.PublishDefaults && len(s.published()) > 0 {
+		d.text(s.names.Register + " registers hdlr with srv. The provider publishes the retries and timeouts that " +
+			f.commentPath + " declares for the methods of " + string(s.Desc.FullName()) + " on its registered URL" +
+			" (the file was generated with publish_defaults), for every consumer, where opts set none:" +
+			" a server.WithMethod for the method, or server.WithRetries for the service, wins.")
 	}
+	w.doc(d.deprecated(deprecated))
 	w.P("func ", s.names.Register, "(srv *", w.qual(serverPackage.Ident("Server")), ", hdlr ", s.names.Handler, ", opts ...", w.qual(serverPackage.Ident("ServiceOption")), ") error {")
 	w.P("return srv.Register(hdlr, &", s.names.ServiceInfo, ", opts...)")
 	w.P("}")
 	w.P()
+	if cfg.PublishDefaults && len(s.published()) > 0 {
+		w.doc(new(doc).text(s.names.SetProvider + " registers srv for dubbo.Load. The provider publishes the retries and" +
+			" timeouts of the .proto, as " + s.names.Register + " does."))
+	}
 	w.P("func ", s.names.SetProvider, "(srv ", w.qual(commonPackage.Ident("RPCService")), ") {")
 	w.P(w.qual(dubboPackage.Ident("SetProviderServiceWithInfo")), "(srv, &", s.names.ServiceInfo, ")")
 	w.P("}")
@@ -119,4 +128,37 @@ func emitMethodInfo(w *writer, s *service, m *method) {
 	}
 	w.P("},")
 	w.P("},")
+}
+
+// emitPublish registers what the providers of the services of f publish:
+// the .proto's retries and timeouts of each method that has either. The
+// name it registers them under is the .proto's path, which is unique in a
+// binary, since protobuf registers each file once.
+func emitPublish(w *writer, f *file) {
+	w.P("func init() {")
+	w.P("// Providers of the services of ", f.commentPath, " publish their .proto defaults")
+	w.P("// (generated with publish_defaults).")
+	w.P(w.qual(extensionPackage.Ident("SetConfigPostProcessor")), "(",
+		strconv.Quote("protoc-gen-go-retry/published-defaults/v1:"+f.Desc.Path()), ", ",
+		f.names.publishedDefaults, "{")
+	for _, s := range f.services {
+		published := s.published()
+		if len(published) == 0 {
+			continue
+		}
+		w.P(strconv.Quote(string(s.Desc.FullName())), ": {")
+		for _, m := range published {
+			fields := "Name: " + strconv.Quote(m.wireName)
+			if r := m.policy.Retries; r.Source != NoDefault {
+				fields += ", Retries: " + strconv.Quote(strconv.FormatUint(uint64(r.Retries), 10))
+			}
+			if t := m.policy.Timeout; t.Source != NoDefault {
+				fields += ", RequestTimeout: " + strconv.Quote(t.Value.String())
+			}
+			w.P("{", fields, "},")
+		}
+		w.P("},")
+	}
+	w.P("})")
+	w.P("}")
 }

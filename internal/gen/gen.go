@@ -7,9 +7,9 @@ package gen
 
 import (
 	"errors"
-	"slices"
 	"fmt"
 	"go/token"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/compiler/protogen"
@@ -38,6 +38,9 @@ type Config struct {
 	Version string
 	// MaxRetries is the largest retries an option may declare.
 	MaxRetries uint32
+	// PublishDefaults makes providers publish the .proto's retries and
+	// timeouts on their registered URLs (docs/design.md, "Registries").
+	PublishDefaults bool
 }
 
 // Generate returns a .triple.go file for each file to generate that
@@ -148,6 +151,18 @@ func (s *service) hasTimeouts() bool {
 		}
 	}
 	return false
+}
+
+// published returns the .proto's retries and timeouts of the unary methods
+// of s that have either, as a provider publishes them.
+func (s *service) published() []*method {
+	var out []*method
+	for _, m := range s.methods {
+		if m.policy.Retries.Source != NoDefault || m.policy.Timeout.Source != NoDefault {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // hasTimeouts reports whether the .proto declares a timeout for any method

@@ -6,6 +6,8 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,20 +22,31 @@ import (
 // their declarations into the files it writes, with the names substituted
 // (see _layering/doc.go).
 //
-//go:embed _layering/retries.go _layering/timeouts.go
+//go:embed _layering/retries.go _layering/methods.go _layering/timeouts.go _layering/publish.go
 var layeringFiles embed.FS
 
-// emitRetryOptions writes the helper through which every constructor of
-// the file hands its options to dubbo-go.
-func emitRetryOptions(w *writer, f *file) {
-	copyTemplate(w, layering()["retries.go"], f.names.templateNames())
-}
-
-// emitTimeoutHelpers writes the helpers of a file with a service whose
-// .proto declares a timeout: the filter that limits each attempt, and what
-// its constructors add to their options.
-func emitTimeoutHelpers(w *writer, f *file) {
-	copyTemplate(w, layering()["timeouts.go"], f.names.templateNames())
+// emitLayering writes the helpers through which the constructors of f hand
+// their options to dubbo-go, and what else f needs (docs/design.md,
+// "Precedence", "Timeouts" and "Registries").
+func emitLayering(w *writer, cfg Config, f *file) {
+	names := f.names.templateNames()
+	templates := layering()
+	copyTemplate(w, templates["retries.go"], names)
+	publish := cfg.PublishDefaults && slices.ContainsFunc(f.services, func(s *service) bool { return len(s.published()) > 0 })
+	if f.hasTimeouts() || publish {
+		w.P()
+		copyTemplate(w, templates["methods.go"], names)
+	}
+	if f.hasTimeouts() {
+		w.P()
+		copyTemplate(w, templates["timeouts.go"], names)
+	}
+	if publish {
+		w.P()
+		copyTemplate(w, templates["publish.go"], names)
+		w.P()
+		emitPublish(w, f)
+	}
 }
 
 // A template is a Go file whose declarations the generator copies, in
@@ -56,37 +69,55 @@ type templatePart struct {
 
 // layering returns the templates of _layering, by file name, parsed once.
 var layering = sync.OnceValue(func() map[string]template {
-	out := make(map[string]template)
-	entries, err := layeringFiles.ReadDir("_layering")
-	if err == nil {
-		for _, e := range entries {
-			var src []byte
-			if src, err = layeringFiles.ReadFile("_layering/" + e.Name()); err != nil {
-				break
-			}
-			if out[e.Name()], err = parseTemplate(string(src)); err != nil {
-				err = fmt.Errorf("%s: %v", e.Name(), err)
-				break
-			}
-		}
-	}
+	templates, err := parseTemplates(layeringFiles, "_layering")
 	if err != nil {
 		// The files are compiled into the plugin and built by the tests:
 		// this is a bug of the plugin, not a problem of the input.
-		panic("protoc-gen-go-retry: _layering/" + err.Error())
+		panic("protoc-gen-go-retry: " + err.Error())
 	}
-	return out
+	return templates
 })
 
-// parseTemplate cuts each top-level declaration of src into parts: the
-// references to an imported package, and to the names src declares, are
-// where the generated file's names go.
-func parseTemplate(src string) (template, error) {
+// parseTemplates parses the Go files of one package, in dir of fsys, and
+// cuts each top-level declaration into parts: the references to an
+// imported package, and to the names the package declares, are where the
+// generated file's names go.
+func parseTemplates(fsys fs.FS, dir string) (map[string]template, error) {
 	fset := token.NewFileSet()
-	file, err := parser.ParseFile(fset, "template.go", src, parser.ParseComments)
+	files := make(map[string]*ast.File)
+	sources := make(map[string]string)
+	declared := make(map[string]bool)
+	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
+	for _, e := range entries {
+		src, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		f, err := parser.ParseFile(fset, path.Join(dir, e.Name()), src, parser.ParseComments)
+		if err != nil {
+			return nil, err
+		}
+		files[e.Name()], sources[e.Name()] = f, string(src)
+		for _, obj := range f.Scope.Objects {
+			declared[obj.Name] = true
+		}
+	}
+	templates := make(map[string]template)
+	for name, f := range files {
+		t, err := cutTemplate(fset, f, sources[name], declared)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", path.Join(dir, name), err)
+		}
+		templates[name] = t
+	}
+	return templates, nil
+}
+
+// cutTemplate cuts the declarations of file, parsed from src, into parts.
+func cutTemplate(fset *token.FileSet, file *ast.File, src string, declared map[string]bool) (template, error) {
 	imports := make(map[string]protogen.GoImportPath)
 	for _, spec := range file.Imports {
 		path, err := strconv.Unquote(spec.Path.Value)
@@ -98,10 +129,6 @@ func parseTemplate(src string) (template, error) {
 			name = spec.Name.Name
 		}
 		imports[name] = protogen.GoImportPath(path)
-	}
-	declared := make(map[string]bool)
-	for _, obj := range file.Scope.Objects {
-		declared[obj.Name] = true
 	}
 	offset := func(p token.Pos) int { return fset.Position(p).Offset }
 

@@ -24,6 +24,12 @@ type fileNames struct {
 	timeoutOptions string // file_greet_proto_timeoutOptions
 	attemptTimeout string // file_greet_proto_attemptTimeout
 	timeoutFilter  string // file_greet_proto_timeoutFilter
+	setMethod      string // file_greet_proto_setMethod: what both share
+	// With publish_defaults: what providers publish, and what the
+	// constructors add to their options so that the caller's service-level
+	// retries keep beating them.
+	publishedDefaults     string // file_greet_proto_publishedDefaults
+	serviceRetriesOptions string // file_greet_proto_serviceRetriesOptions
 }
 
 func newFileNames(f *protogen.File) fileNames {
@@ -34,6 +40,10 @@ func newFileNames(f *protogen.File) fileNames {
 		timeoutOptions: prefix + "timeoutOptions",
 		attemptTimeout: prefix + "attemptTimeout",
 		timeoutFilter:  prefix + "timeoutFilter",
+		setMethod:      prefix + "setMethod",
+
+		publishedDefaults:     prefix + "publishedDefaults",
+		serviceRetriesOptions: prefix + "serviceRetriesOptions",
 	}
 }
 
@@ -45,6 +55,10 @@ func (n fileNames) templateNames() map[string]string {
 		"TimeoutOptions": n.timeoutOptions,
 		"AttemptTimeout": n.attemptTimeout,
 		"TimeoutFilter":  n.timeoutFilter,
+		"SetMethod":      n.setMethod,
+
+		"PublishedDefaults":     n.publishedDefaults,
+		"ServiceRetriesOptions": n.serviceRetriesOptions,
 	}
 }
 

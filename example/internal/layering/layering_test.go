@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/client"
+	"dubbo.apache.org/dubbo-go/v3/common"
 	"dubbo.apache.org/dubbo-go/v3/global"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -285,5 +286,101 @@ func TestTimeoutOptionsFilter(t *testing.T) {
 	}
 	if other := dial(ref, layering.RetryOptions(nil, nil)); other.Filter != "" {
 		t.Errorf("a service created after them has the filters %q, want none", other.Filter)
+	}
+}
+
+// TestServiceRetriesOptions: for a service whose providers publish the
+// .proto's retries as method-level values, the caller's client.WithRetries
+// goes to each method with a .proto default, unless the caller's
+// client.WithMethod sets the method's retries.
+func TestServiceRetriesOptions(t *testing.T) {
+	tests := []struct {
+		name        string
+		opts        []client.ReferenceOption
+		wantMethods []string
+	}{
+		{
+			name:        "no service retries: the .proto's",
+			wantMethods: []string{"Declared=3", "Never=0"},
+		},
+		{
+			name:        "client.WithRetries goes to every method with a .proto default",
+			opts:        []client.ReferenceOption{client.WithRetries(1)},
+			wantMethods: []string{"Declared=1", "Never=1"},
+		},
+		{
+			name: "but not to one whose client.WithMethod sets retries",
+			opts: []client.ReferenceOption{
+				client.WithRetries(1),
+				client.WithMethod(&global.MethodConfig{Name: "Never", Retries: "5"}),
+				client.WithMethod(&global.MethodConfig{Name: "Never", RequestTimeout: "1s"}),
+			},
+			wantMethods: []string{"Never=5", "Never=5", "Declared=1"},
+		},
+		{
+			name:        "a client.WithMethod without retries gets them, on a copy",
+			opts:        []client.ReferenceOption{client.WithMethod(&global.MethodConfig{Name: "Never", RequestTimeout: "1s"}), client.WithRetries(2)},
+			wantMethods: []string{"Never=2", "Declared=2"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := dial(shared("5"), layering.RetryOptions(protoDefaults, layering.ServiceRetriesOptions(protoDefaults, tt.opts)))
+			if diff := cmp.Diff(tt.wantMethods, methods(got)); diff != "" {
+				t.Errorf("method configs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestPublishedDefaults: a provider publishes the .proto's retries and
+// timeouts of its methods on its URL, where it set nothing above them.
+func TestPublishedDefaults(t *testing.T) {
+	published := layering.PublishedDefaults{
+		"shop.v1.Cart": {{Name: "Get", Retries: "3"}, {Name: "Put", Retries: "0", RequestTimeout: "300ms"}},
+	}
+	tests := []struct {
+		name   string
+		params map[string]string // the provider's own
+		want   map[string]string // the published ones
+	}{
+		{name: "nothing set by the provider",
+			want: map[string]string{"methods.Get.retries": "3", "methods.Put.retries": "0", "methods.Put.timeout": "300ms"}},
+		{name: "the provider's retries for the service win",
+			params: map[string]string{"retries": "4"},
+			want:   map[string]string{"methods.Put.timeout": "300ms"}},
+		{name: "the provider's retries for a method win",
+			params: map[string]string{"methods.Get.retries": "6"},
+			want:   map[string]string{"methods.Put.retries": "0", "methods.Put.timeout": "300ms"}},
+		{name: "the provider's timeout for the service wins",
+			params: map[string]string{"timeout": "1s"},
+			want:   map[string]string{"methods.Get.retries": "3", "methods.Put.retries": "0"}},
+		{name: "an empty value is no setting",
+			params: map[string]string{"retries": "", "methods.Get.retries": ""},
+			want:   map[string]string{"methods.Get.retries": "3", "methods.Put.retries": "0", "methods.Put.timeout": "300ms"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u := common.NewURLWithOptions(common.WithParamsValue("interface", "shop.v1.Cart"))
+			for k, v := range tt.params {
+				u.SetParam(k, v)
+			}
+			published.PostProcessServiceConfig(u)
+			for _, key := range []string{"methods.Get.retries", "methods.Put.retries", "methods.Put.timeout"} {
+				want, ok := tt.want[key]
+				if !ok {
+					want = tt.params[key]
+				}
+				if got := u.GetParam(key, ""); got != want {
+					t.Errorf("%s = %q, want %q", key, got, want)
+				}
+			}
+		})
+	}
+
+	other := common.NewURLWithOptions(common.WithParamsValue("interface", "shop.v1.Other"))
+	published.PostProcessServiceConfig(other)
+	if got := other.GetParam("methods.Get.retries", ""); got != "" {
+		t.Errorf("another service's URL got methods.Get.retries = %q", got)
 	}
 }

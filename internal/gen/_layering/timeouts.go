@@ -84,32 +84,12 @@ func TimeoutOptions(timeouts []global.MethodConfig, opts []client.ReferenceOptio
 			if timeout == "" {
 				timeout = t.RequestTimeout
 			}
-			if timeout == "" {
-				continue
-			}
-			// The caller's configs of the method: the last one, and the last
-			// one that sets a timeout, which dubbo-go reads.
-			last, lastTimeout := -1, -1
-			for i, m := range ref.MethodsConfig {
-				if m != nil && m.Name == t.Name {
-					last = i
-					if m.RequestTimeout != "" {
-						lastTimeout = i
-					}
-				}
-			}
-			switch {
-			case lastTimeout >= 0:
-				// client.WithMethod set the method's timeout: it wins.
-			case last >= 0:
-				// client.WithMethod named the method but set no timeout: add it
-				// to a copy of the caller's config.
-				m := ref.MethodsConfig[last].Clone()
-				m.RequestTimeout = timeout
-				ref.MethodsConfig[last] = m
-			default:
-				// A method config sets the method's sticky too: keep the service's.
-				ref.MethodsConfig = append(ref.MethodsConfig, &global.MethodConfig{Name: t.Name, RequestTimeout: timeout, Sticky: ref.Sticky})
+			if timeout != "" {
+				// dubbo-go reads the last config of the method that sets a
+				// timeout: a client.WithMethod's, if there is one.
+				SetMethod(ref, t.Name,
+					func(m *global.MethodConfig) bool { return m.RequestTimeout != "" },
+					func(m *global.MethodConfig) { m.RequestTimeout = timeout })
 			}
 		}
 		// dubbo-go puts its default filters before the service's.

@@ -577,6 +577,33 @@ func file_e2e_v1_timeouts_proto_retryOptions(defaults []global.MethodConfig, opt
 	return append(append([]client.ReferenceOption{isolate}, opts...), applyDefaults)
 }
 
+// file_e2e_v1_timeouts_proto_setMethod sets a value of the method name on the
+// reference config ref, unless the caller's configs of the method already set
+// it (has says which do): on a copy of the caller's last config of the method,
+// which dubbo-go reads for the rest, never on the caller's own; else on a
+// config of its own, which keeps the service's sticky (a method config sets
+// sticky too).
+func file_e2e_v1_timeouts_proto_setMethod(ref *global.ReferenceConfig, name string, has func(*global.MethodConfig) bool, set func(*global.MethodConfig)) {
+	last := -1
+	for i, m := range ref.MethodsConfig {
+		if m != nil && m.Name == name {
+			if has(m) {
+				return
+			}
+			last = i
+		}
+	}
+	if last >= 0 {
+		m := ref.MethodsConfig[last].Clone()
+		set(m)
+		ref.MethodsConfig[last] = m
+		return
+	}
+	m := &global.MethodConfig{Name: name, Sticky: ref.Sticky}
+	set(m)
+	ref.MethodsConfig = append(ref.MethodsConfig, m)
+}
+
 // file_e2e_v1_timeouts_proto_timeoutFilter is the name of the consumer filter
 // that limits each attempt of a unary call of a service whose .proto declares a
 // timeout. Every generated file with such a service registers the same filter
@@ -648,32 +675,12 @@ func file_e2e_v1_timeouts_proto_timeoutOptions(timeouts []global.MethodConfig, o
 			if timeout == "" {
 				timeout = t.RequestTimeout
 			}
-			if timeout == "" {
-				continue
-			}
-			// The caller's configs of the method: the last one, and the last
-			// one that sets a timeout, which dubbo-go reads.
-			last, lastTimeout := -1, -1
-			for i, m := range ref.MethodsConfig {
-				if m != nil && m.Name == t.Name {
-					last = i
-					if m.RequestTimeout != "" {
-						lastTimeout = i
-					}
-				}
-			}
-			switch {
-			case lastTimeout >= 0:
-				// client.WithMethod set the method's timeout: it wins.
-			case last >= 0:
-				// client.WithMethod named the method but set no timeout: add it
-				// to a copy of the caller's config.
-				m := ref.MethodsConfig[last].Clone()
-				m.RequestTimeout = timeout
-				ref.MethodsConfig[last] = m
-			default:
-				// A method config sets the method's sticky too: keep the service's.
-				ref.MethodsConfig = append(ref.MethodsConfig, &global.MethodConfig{Name: t.Name, RequestTimeout: timeout, Sticky: ref.Sticky})
+			if timeout != "" {
+				// dubbo-go reads the last config of the method that sets a
+				// timeout: a client.WithMethod's, if there is one.
+				file_e2e_v1_timeouts_proto_setMethod(ref, t.Name,
+					func(m *global.MethodConfig) bool { return m.RequestTimeout != "" },
+					func(m *global.MethodConfig) { m.RequestTimeout = timeout })
 			}
 		}
 		// dubbo-go puts its default filters before the service's.
