@@ -1,0 +1,534 @@
+package registry
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	dubbo "dubbo.apache.org/dubbo-go/v3"
+	"dubbo.apache.org/dubbo-go/v3/client"
+	"dubbo.apache.org/dubbo-go/v3/common/extension"
+	"dubbo.apache.org/dubbo-go/v3/filter"
+	"dubbo.apache.org/dubbo-go/v3/protocol/base"
+	"dubbo.apache.org/dubbo-go/v3/protocol/result"
+	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
+
+	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
+)
+
+// consumerApp is the application name every consumer registers.
+const consumerApp = "registrytest-consumer"
+
+// discoveryTimeout bounds the wait for a consumer to find its providers.
+const discoveryTimeout = 30 * time.Second
+
+// consumerConfig configures a consumer process: what it runs, a scenario,
+// a load or the second-reference check, is the field that is set.
+type consumerConfig struct {
+	Registry reg
+	// Scenario names a scenario (see findScenario); Counts are the
+	// Triple addresses of the providers, whose attempt counts it reads.
+	Scenario string      `json:",omitempty"`
+	Counts   []string    `json:",omitempty"`
+	Load     *loadConfig `json:",omitempty"`
+	Second   bool        `json:",omitempty"`
+}
+
+// runConsumer runs a consumer process with cfg and returns its messages.
+// The process is killed if it runs for more than timeout. It may be called
+// from any goroutine.
+func runConsumer(t testing.TB, name string, cfg consumerConfig, timeout time.Duration) ([]message, error) {
+	c, err := spawn(t, "consumer "+name, "consumer", cfg, timeout)
+	if err != nil {
+		return nil, err
+	}
+	var msgs []message
+	for m := range c.msgs {
+		msgs = append(msgs, m)
+	}
+	<-c.exited
+	if c.err != nil {
+		return msgs, fmt.Errorf("%s: %v\n%s", c.name, c.err, c.stderrText())
+	}
+	return msgs, nil
+}
+
+// consume runs the consumer that cfg describes.
+func consume(cfg consumerConfig) error {
+	switch {
+	case cfg.Scenario != "":
+		return runScenario(cfg)
+	case cfg.Load != nil:
+		return runLoad(cfg)
+	case cfg.Second:
+		return checkSecondReference(cfg)
+	}
+	return errors.New("the config names nothing to run")
+}
+
+// newClient returns a client, with opts, that finds its providers in
+// cfg.Registry.
+func newClient(cfg consumerConfig, opts ...client.ClientOption) (*client.Client, error) {
+	ins, err := dubbo.NewInstance(cfg.Registry.instance(consumerApp)...)
+	if err != nil {
+		return nil, err
+	}
+	return ins.NewClient(opts...)
+}
+
+// unary is a unary method of a generated client.
+type unary func(context.Context, *e2ev1.Request, ...client.CallOption) (*e2ev1.Response, error)
+
+// discover calls method until a call succeeds, for at most
+// discoveryTimeout: the consumer learns its providers from ZooKeeper some
+// time after it creates the service.
+func discover(method unary, id string) error {
+	n := 0
+	return waitFor(context.Background(), discoveryTimeout, func() error {
+		n++
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := method(ctx, &e2ev1.Request{Id: fmt.Sprintf("%s#%d", id, n)}, client.WithCallRetries(0))
+		return err
+	})
+}
+
+// A scenario is one consumer configuration: the client's options, and the
+// services created from the client with the calls to make on them.
+type scenario struct {
+	name   string
+	client []client.ClientOption
+	// calls creates the scenario's services from cli and returns the calls
+	// to make, each with the attempts it must make.
+	calls func(cli *client.Client, r reg) ([]call, error)
+}
+
+// call is one call of a scenario, with the attempts it must make when the
+// provider fails every attempt.
+type call struct {
+	name   string
+	method unary
+	opts   []client.CallOption
+	want   uint32
+}
+
+// callResult is what a consumer reports of a call: how it ended, and the
+// attempts the providers saw.
+type callResult struct {
+	Name     string
+	Code     string // triple_protocol.CodeOf the error, "" for none
+	Err      string `json:",omitempty"`
+	Attempts uint32
+	Want     uint32
+}
+
+// findScenario returns the scenario called name, of any test.
+func findScenario(name string) (scenario, bool) {
+	for _, list := range [][]scenario{layerScenarios, providerRetriesScenarios} {
+		for _, s := range list {
+			if s.name == name {
+				return s, true
+			}
+		}
+	}
+	return scenario{}, false
+}
+
+// runScenario makes the calls of cfg.Scenario, each failing every attempt,
+// and reports the attempts the providers saw.
+func runScenario(cfg consumerConfig) error {
+	sc, ok := findScenario(cfg.Scenario)
+	if !ok {
+		return fmt.Errorf("no scenario %q", cfg.Scenario)
+	}
+	cli, err := newClient(cfg, sc.client...)
+	if err != nil {
+		return err
+	}
+	calls, err := sc.calls(cli, cfg.Registry)
+	if err != nil {
+		return err
+	}
+	for _, c := range calls {
+		if err := discover(c.method, cfg.Scenario+"/discover "+c.name); err != nil {
+			return fmt.Errorf("%s finds no provider: %v", c.name, err)
+		}
+	}
+	results := make([]callResult, len(calls))
+	for i, c := range calls {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		_, err := c.method(ctx, &e2ev1.Request{Id: cfg.Scenario + "/" + c.name, Fail: 1000}, c.opts...)
+		cancel()
+		results[i] = callResult{Name: c.name, Want: c.want}
+		if err != nil {
+			results[i].Code = triple_protocol.CodeOf(err).String()
+			results[i].Err = err.Error()
+		}
+	}
+	for _, addr := range cfg.Counts {
+		seen, err := fetchAttempts(addr)
+		if err != nil {
+			return err
+		}
+		for i := range results {
+			results[i].Attempts += seen[cfg.Scenario+"/"+results[i].Name]
+		}
+	}
+	say(message{Calls: results})
+	return nil
+}
+
+// maxConsumers bounds the consumer processes that run at once. They spend
+// most of their time waiting for ZooKeeper and for each other.
+const maxConsumers = 6
+
+// checkScenarios runs a consumer process for each scenario, several at
+// once, and checks that each call failed with CodeUnavailable after the
+// attempts it must make. It returns the results, by scenario.
+func checkScenarios(t *testing.T, r reg, p *provider, scenarios []scenario) map[string][]callResult {
+	t.Helper()
+	type outcome struct {
+		msgs []message
+		err  error
+	}
+	outcomes := make([]outcome, len(scenarios))
+	sem := make(chan struct{}, maxConsumers)
+	var wg sync.WaitGroup
+	for i, sc := range scenarios {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			cfg := consumerConfig{Registry: r, Scenario: sc.name, Counts: []string{p.Tri}}
+			outcomes[i].msgs, outcomes[i].err = runConsumer(t, sc.name, cfg, 2*time.Minute)
+		}()
+	}
+	wg.Wait()
+
+	out := make(map[string][]callResult)
+	for i, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			o := outcomes[i]
+			if o.err != nil {
+				t.Fatal(o.err)
+			}
+			if len(o.msgs) != 1 || o.msgs[0].Calls == nil {
+				t.Fatalf("the consumer said %+v, want the results of its calls", o.msgs)
+			}
+			for _, c := range o.msgs[0].Calls {
+				if c.Code != triple_protocol.CodeUnavailable.String() {
+					t.Errorf("%s: the call ended with %q (%s), want %v", c.Name, c.Code, c.Err, triple_protocol.CodeUnavailable)
+				}
+				if c.Attempts != c.Want {
+					t.Errorf("%s: the provider saw %d attempts, want %d", c.Name, c.Attempts, c.Want)
+				}
+			}
+			out[sc.name] = o.msgs[0].Calls
+		})
+	}
+	return out
+}
+
+// logResults prints the attempts of every call of every scenario.
+func logResults(t *testing.T, scenarios []scenario, results map[string][]callResult) {
+	t.Helper()
+	var b []byte
+	for _, sc := range scenarios {
+		b = fmt.Appendf(b, "\n  %s:", sc.name)
+		for _, c := range results[sc.name] {
+			b = fmt.Appendf(b, " %s=%d", c.Name, c.Attempts)
+		}
+	}
+	t.Logf("attempts per call (want = got unless reported above):%s", b)
+}
+
+// attemptsFilter is a consumer filter that records every attempt of every
+// call, by request id: dubbo-go runs filters beneath the failover cluster,
+// once per attempt, on the invoker of the provider tried.
+const attemptsFilter = "registrytest-attempts"
+
+// An attempt is one attempt of a call, as the consumer saw it.
+type attempt struct {
+	Provider string // host:port
+	Code     string `json:",omitempty"` // "" for success
+}
+
+// attemptLog holds the attempts of every call, by request id.
+var attemptLog = struct {
+	sync.Mutex
+	calls map[string][]attempt
+}{calls: make(map[string][]attempt)}
+
+func takeAttempts(id string) []attempt {
+	attemptLog.Lock()
+	defer attemptLog.Unlock()
+	a := attemptLog.calls[id]
+	delete(attemptLog.calls, id)
+	return a
+}
+
+type attemptsRecorder struct{}
+
+func init() {
+	extension.SetFilter(attemptsFilter, func() filter.Filter { return attemptsRecorder{} })
+}
+
+func (attemptsRecorder) Invoke(ctx context.Context, invoker base.Invoker, inv base.Invocation) result.Result {
+	res := invoker.Invoke(ctx, inv)
+	id, ok := requestID(inv)
+	if !ok {
+		return res
+	}
+	a := attempt{Provider: invoker.GetURL().Location}
+	if err := res.Error(); err != nil {
+		a.Code = triple_protocol.CodeOf(err).String()
+	}
+	attemptLog.Lock()
+	attemptLog.calls[id] = append(attemptLog.calls[id], a)
+	attemptLog.Unlock()
+	return res
+}
+
+func (attemptsRecorder) OnResponse(_ context.Context, res result.Result, _ base.Invoker, _ base.Invocation) result.Result {
+	return res
+}
+
+// requestID returns the id of the e2e/v1 request of inv.
+func requestID(inv base.Invocation) (string, bool) {
+	for _, args := range [][]any{inv.Arguments(), inv.ParameterRawValues()} {
+		for _, a := range args {
+			if req, ok := a.(*e2ev1.Request); ok {
+				return req.Id, true
+			}
+		}
+	}
+	return "", false
+}
+
+// loadConfig configures a load: Calls calls of GuardedService.Read, whose
+// .proto gives it 2 retries, from Workers goroutines, at most Rate calls a
+// second in all.
+type loadConfig struct {
+	Calls, Workers, Rate int
+	// Providers is the number of providers the consumer must have called
+	// before the load starts.
+	Providers int
+	// Await, if set, makes the consumer read the address of a provider on
+	// standard input, and go on calling after the load until a call lands
+	// on that provider, for at most awaitFor.
+	Await bool `json:",omitempty"`
+}
+
+// awaitFor bounds the calls a load makes after its end to reach the
+// provider it awaits.
+const awaitFor = 5 * time.Second
+
+// awaitResult is what a consumer reports of the calls it made after a load
+// to reach a provider.
+type awaitResult struct {
+	Provider string
+	// First is when the first call that provider served started, in Unix
+	// nanoseconds, or 0 if none did.
+	First int64
+	// Calls are the calls made after the load.
+	Calls []loadCall
+}
+
+// progress is the message a load prints every progressEvery calls.
+type progress struct {
+	Done, Failed int
+}
+
+const progressEvery = 250
+
+// loadResult is what a consumer reports of a load.
+type loadResult struct {
+	Start int64 // when the load started, in Unix nanoseconds
+	Calls []loadCall
+	Await *awaitResult `json:",omitempty"`
+}
+
+// loadCall is one call of a load.
+type loadCall struct {
+	Start, End int64 // Unix nanoseconds
+	Attempts   []attempt
+	Code       string `json:",omitempty"` // "" for success
+	Err        string `json:",omitempty"`
+}
+
+// runLoad makes the calls of cfg.Load and reports each, with its attempts.
+func runLoad(cfg consumerConfig) error {
+	load := cfg.Load
+	cli, err := newClient(cfg, client.WithClientFilter(attemptsFilter))
+	if err != nil {
+		return err
+	}
+	svc, err := e2ev1.NewGuardedService(cli)
+	if err != nil {
+		return err
+	}
+	// Call until every provider has answered.
+	seen := make(map[string]bool)
+	n := 0
+	if err := waitFor(context.Background(), discoveryTimeout, func() error {
+		n++
+		id := fmt.Sprintf("discover#%d", n)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err := svc.Read(ctx, &e2ev1.Request{Id: id})
+		for _, a := range takeAttempts(id) {
+			if a.Code == "" {
+				seen[a.Provider] = true
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if len(seen) < load.Providers {
+			return fmt.Errorf("%d of %d providers answered", len(seen), load.Providers)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	calls := make([]loadCall, load.Calls)
+	next := make(chan int)
+	start := time.Now()
+	go func() {
+		defer close(next)
+		for i := range calls {
+			if d := time.Until(start.Add(time.Duration(i) * time.Second / time.Duration(load.Rate))); d > 0 {
+				time.Sleep(d)
+			}
+			next <- i
+		}
+	}()
+	var done, failed atomic.Int64
+	var sayMu sync.Mutex
+	var wg sync.WaitGroup
+	for range load.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				id := fmt.Sprintf("load#%d", i)
+				c := &calls[i]
+				c.Start = time.Now().UnixNano()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				_, err := svc.Read(ctx, &e2ev1.Request{Id: id})
+				cancel()
+				c.End = time.Now().UnixNano()
+				c.Attempts = takeAttempts(id)
+				if err != nil {
+					c.Code = triple_protocol.CodeOf(err).String()
+					c.Err = err.Error()
+					failed.Add(1)
+				}
+				if d := done.Add(1); d%progressEvery == 0 {
+					sayMu.Lock()
+					say(message{Progress: &progress{Done: int(d), Failed: int(failed.Load())}})
+					sayMu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	res := &loadResult{Start: start.UnixNano(), Calls: calls}
+	if load.Await {
+		var err error
+		if res.Await, err = await(svc, calls, awaited); err != nil {
+			return err
+		}
+	}
+	sayMu.Lock()
+	defer sayMu.Unlock()
+	say(message{Load: res})
+	return nil
+}
+
+// awaited receives the provider address a load awaits, read from standard
+// input.
+var awaited = make(chan string, 1)
+
+func init() {
+	go func() {
+		if os.Getenv(roleEnv) != "consumer" {
+			return
+		}
+		s := bufio.NewScanner(os.Stdin)
+		for s.Scan() {
+			if addr, ok := strings.CutPrefix(s.Text(), "await "); ok {
+				awaited <- addr
+			}
+		}
+	}()
+}
+
+// await finds the first call of the load that the provider read from
+// addrs served, and if none did, goes on calling, about 100 calls a second,
+// until one does or awaitFor has passed.
+func await(svc e2ev1.GuardedService, calls []loadCall, addrs <-chan string) (*awaitResult, error) {
+	var addr string
+	select {
+	case addr = <-addrs:
+	case <-time.After(time.Minute):
+		return nil, errors.New("no provider to await came on standard input")
+	}
+	res := &awaitResult{Provider: addr}
+	for _, c := range calls {
+		for _, a := range c.Attempts {
+			if a.Provider == addr && a.Code == "" && (res.First == 0 || c.Start < res.First) {
+				res.First = c.Start
+			}
+		}
+	}
+	deadline := time.Now().Add(awaitFor)
+	for res.First == 0 && time.Now().Before(deadline) {
+		id := fmt.Sprintf("await#%d", len(res.Calls))
+		c := loadCall{Start: time.Now().UnixNano()}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := svc.Read(ctx, &e2ev1.Request{Id: id})
+		cancel()
+		c.End = time.Now().UnixNano()
+		c.Attempts = takeAttempts(id)
+		if err != nil {
+			c.Code = triple_protocol.CodeOf(err).String()
+			c.Err = err.Error()
+		}
+		for _, a := range c.Attempts {
+			if a.Provider == addr && a.Code == "" {
+				res.First = c.Start
+			}
+		}
+		res.Calls = append(res.Calls, c)
+		time.Sleep(10 * time.Millisecond)
+	}
+	return res, nil
+}
+
+// histogram formats how many calls made each number of attempts, in order.
+func histogram(counts map[int]int) string {
+	keys := make([]int, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Ints(keys)
+	var b []byte
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = fmt.Appendf(b, "%d with %d", counts[k], k)
+	}
+	return string(b)
+}

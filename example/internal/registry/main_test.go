@@ -1,0 +1,435 @@
+// Package registry tests generated clients that find their providers in a
+// real ZooKeeper registry (docs/design.md, "Registries"), where the other tests of the
+// example dial providers by URL. ZooKeeper runs from Debian's zookeeperd
+// (see package zookeeper): without it the tests skip, or fail when CI=true.
+//
+//   - TestLayersThroughZooKeeper: the layers of docs/design.md, "Precedence", with
+//     interface-level registration and with dubbo-go's default
+//     (application-level) registration, give the attempts they give with
+//     direct URLs.
+//   - TestProviderRetries: how the retries a provider publishes combine with
+//     the layers.
+//   - TestFailoverUnderFaults: 10,000 calls while a provider is killed, a
+//     provider starts, or ZooKeeper restarts.
+//   - TestSecondReferenceFindsNoProvider: the limitation that makes every
+//     consumer configuration a process of its own.
+//
+// Facts of dubbo-go v3.3.2 with ZooKeeper that shape the tests:
+//   - With interface-level registration, a process finds no provider for a
+//     second reference to an interface, so every consumer configuration runs
+//     in a process of its own: the test binary, run again with roleEnv set
+//     to "consumer", which prints its results as JSON on stdout.
+//   - A process can export a service only once, so every provider is a
+//     process of its own too (roleEnv "provider").
+//   - A killed provider's nodes outlive it until its ZooKeeper session
+//     expires, so every test registers in a group (a root node) of its own.
+//   - dubbo-go registers the machine's first non-loopback address unless
+//     told otherwise. Every process binds and registers 127.0.0.1 only:
+//     protocol.WithIp, and DUBBO_IP_TO_REGISTRY=127.0.0.1, which TestMain
+//     sets and every child inherits. TestLayersThroughZooKeeper checks it
+//     (and see checkRegistered, on consumers).
+package registry
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	dubbo "dubbo.apache.org/dubbo-go/v3"
+	_ "dubbo.apache.org/dubbo-go/v3/imports"
+	"dubbo.apache.org/dubbo-go/v3/metadata"
+	"dubbo.apache.org/dubbo-go/v3/registry"
+	"github.com/dubbogo/gost/log/logger"
+)
+
+const (
+	// roleEnv makes the test binary a "provider" or a "consumer", configured
+	// by the JSON in configEnv, instead of running the tests.
+	roleEnv   = "REGISTRY_TEST_ROLE"
+	configEnv = "REGISTRY_TEST_CONFIG"
+
+	// prefix starts every line a provider or consumer prints for the test,
+	// each followed by a message in JSON. Anything else on stdout (dubbo-go
+	// logs there) is ignored.
+	prefix = "registrytest: "
+
+	// logEnv, set to a level ("info", "debug"), makes the providers and
+	// consumers log at that level; the test writes what they log to files
+	// in os.TempDir, and names them. For debugging.
+	logEnv = "REGISTRY_TEST_LOG"
+
+	// loopbackIP is the only address any process binds or registers.
+	loopbackIP = "127.0.0.1"
+)
+
+func TestMain(m *testing.M) {
+	// The failover cluster logs every failed attempt, and the tests fail on
+	// purpose.
+	logger.SetLoggerLevel("fatal")
+	if l := os.Getenv(logEnv); l != "" && os.Getenv(roleEnv) != "" {
+		logger.SetLoggerLevel(l)
+	}
+	// dubbo-go registers the machine's first non-loopback address unless
+	// told otherwise; child processes inherit this.
+	os.Setenv("DUBBO_IP_TO_REGISTRY", loopbackIP)
+
+	role := os.Getenv(roleEnv)
+	if role == "" {
+		os.Exit(m.Run())
+	}
+	var err error
+	switch role {
+	case "provider":
+		var cfg providerConfig
+		if err = json.Unmarshal([]byte(os.Getenv(configEnv)), &cfg); err == nil {
+			err = provide(cfg)
+		}
+	case "consumer":
+		var cfg consumerConfig
+		if err = json.Unmarshal([]byte(os.Getenv(configEnv)), &cfg); err == nil {
+			err = consume(cfg)
+		}
+	case "zkdump":
+		var addr string
+		if err = json.Unmarshal([]byte(os.Getenv(configEnv)), &addr); err == nil {
+			err = dumpZK(addr)
+		}
+	default:
+		err = fmt.Errorf("unknown %s %q", roleEnv, role)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", role, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// A reg says which registry a process uses and how it registers.
+type reg struct {
+	Addr  string // ZooKeeper's client address
+	Group string // the root node of the test
+	// Interface selects interface-level registration
+	// (registry.WithRegisterInterface); without it dubbo-go v3.3.2 uses its
+	// default, application-level service discovery (RegistryType "").
+	Interface bool
+}
+
+// instance returns the options of a dubbo-go instance that uses r.
+//
+// Every process keeps its metadata in ZooKeeper (dubbo.WithRemoteMetadata):
+// with the default, local metadata, dubbo-go serves a MetadataService on a
+// random port of every interface (it gives that service no IP), which these
+// tests must not. And the metadata goes to a group of its own: dubbo-go's
+// ZooKeeper metadata report keeps an application's metadata at
+// /<group>/<app>/<revision>, next to the instances that service discovery
+// keeps at /<group>/<app>/<ip:port>, and a consumer that finds the metadata
+// there takes it for an instance and crashes (a nil instance in
+// ServiceInstancesChangedListenerImpl.OnEvent).
+func (r reg) instance(app string) []dubbo.InstanceOption {
+	opts := []registry.Option{
+		registry.WithZookeeper(),
+		registry.WithAddress(r.Addr),
+		registry.WithGroup(r.Group),
+		registry.WithTimeout(5 * time.Second),
+		registry.WithoutUseAsMetaReport(),
+	}
+	if r.Interface {
+		opts = append(opts, registry.WithRegisterInterface())
+	}
+	return []dubbo.InstanceOption{
+		dubbo.WithName(app),
+		dubbo.WithRegistry(opts...),
+		dubbo.WithMetadataReport(
+			metadata.WithZookeeper(),
+			metadata.WithAddress(r.Addr),
+			metadata.WithGroup(r.Group+"-metadata"),
+		),
+		dubbo.WithRemoteMetadata(),
+	}
+}
+
+// registrations are the two ways of registering the tests cover.
+var registrations = []struct {
+	name  string
+	iface bool
+}{
+	{"interface", true},
+	{"default", false},
+}
+
+var groups atomic.Int64
+
+// newGroup returns a registry group no other test uses, in this run or an
+// earlier one on the same ZooKeeper.
+func newGroup(t testing.TB) string {
+	name := regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(t.Name(), "-")
+	return fmt.Sprintf("registrytest-%s-%d-%d", strings.Trim(name, "-"), os.Getpid(), groups.Add(1))
+}
+
+// A message is what a provider or consumer prints on a line after prefix.
+// Exactly one field is set.
+type message struct {
+	Ready    *ready       `json:",omitempty"`
+	Calls    []callResult `json:",omitempty"`
+	Progress *progress    `json:",omitempty"`
+	Load     *loadResult  `json:",omitempty"`
+	Second   *second      `json:",omitempty"`
+	Nodes    []zkNode     `json:",omitempty"`
+}
+
+// say prints m for the test process.
+func say(m message) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	os.Stdout.Write(append([]byte(prefix), append(b, '\n')...))
+}
+
+// A child is a provider or consumer process.
+type child struct {
+	t      testing.TB
+	name   string
+	cmd    *exec.Cmd
+	msgs   chan message // the messages it prints; closed when it exits
+	exited chan struct{}
+	err    error // how it exited, once exited is closed
+
+	stderrMu sync.Mutex
+	stderr   bytes.Buffer
+	stopOnce sync.Once
+	stdin    io.WriteCloser
+}
+
+// startChild runs the test binary as role with cfg. The child is killed if
+// it outlives timeout, and stopped when the test ends: its standard input is
+// closed, which a provider takes as the end, and it is killed if it has not
+// exited 10 s later.
+func startChild(t testing.TB, name, role string, cfg any, timeout time.Duration) *child {
+	t.Helper()
+	c, err := spawn(t, name, role, cfg, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// spawn is startChild, for any goroutine: it returns the error instead of
+// ending the test.
+func spawn(t testing.TB, name, role string, cfg any, timeout time.Duration) (*child, error) {
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &child{t: t, name: name, msgs: make(chan message, 1024), exited: make(chan struct{})}
+	c.cmd = exec.Command(os.Args[0], "-test.run=^$")
+	c.cmd.Env = append(os.Environ(), roleEnv+"="+role, configEnv+"="+string(js),
+		// Under -race, a child reports its races on stderr and exits as it
+		// would without them; checkRaces sorts them out.
+		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" exitcode=0"))
+	c.cmd.Stderr = lockedWriter{&c.stderrMu, &c.stderr}
+	stdin, err := c.cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	c.stdin = stdin
+	stdout, err := c.cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := c.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	var logs *os.File
+	if os.Getenv(logEnv) != "" {
+		if logs, err = os.CreateTemp("", fmt.Sprintf("registrytest-%s-%d-*.log", role, c.cmd.Process.Pid)); err == nil {
+			t.Logf("%s logs to %s", name, logs.Name())
+		}
+	}
+	timer := time.AfterFunc(timeout, func() { c.cmd.Process.Kill() })
+	go func() {
+		s := bufio.NewScanner(stdout)
+		s.Buffer(nil, 64<<20)
+		for s.Scan() {
+			line, ok := strings.CutPrefix(s.Text(), prefix)
+			if !ok {
+				if logs != nil {
+					fmt.Fprintln(logs, s.Text())
+				}
+				continue
+			}
+			var m message
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				fmt.Fprintf(lockedWriter{&c.stderrMu, &c.stderr}, "test: bad message %q: %v\n", line, err)
+				continue
+			}
+			c.msgs <- m
+		}
+		io.Copy(io.Discard, stdout) // so that Wait can return
+		if logs != nil {
+			logs.Close()
+		}
+		c.err = c.cmd.Wait()
+		timer.Stop()
+		close(c.msgs)
+		close(c.exited)
+	}()
+	t.Cleanup(func() {
+		c.stop()
+		c.checkRaces()
+	})
+	return c, nil
+}
+
+// module is the import path prefix of this repository's packages.
+const module = "github.com/dubbo-retry/protoc-gen-go-retry/"
+
+// checkRaces fails the test for every data race the child reported (when
+// built with -race) in which one of the racing accesses ran through this
+// repository's code, and logs the others, which are dubbo-go's or its
+// dependencies' own.
+func (c *child) checkRaces() {
+	c.t.Helper()
+	c.stderrMu.Lock()
+	out := c.stderr.String()
+	c.stderrMu.Unlock()
+	const start, end = "WARNING: DATA RACE", "=================="
+	for {
+		i := strings.Index(out, start)
+		if i < 0 {
+			return
+		}
+		out = out[i:]
+		report := out
+		if j := strings.Index(out, end); j >= 0 {
+			report = out[:j]
+		}
+		out = out[len(report):]
+		ours := false
+		access := false
+		for _, line := range strings.Split(report, "\n") {
+			line = strings.TrimSpace(line)
+			switch {
+			case strings.HasPrefix(line, "Goroutine "):
+				access = false
+			case strings.HasSuffix(line, ":") && strings.Contains(line, " at "):
+				access = true // Read at, Previous write at, ...
+			case access && strings.HasPrefix(line, module):
+				ours = true
+			}
+		}
+		if ours {
+			c.t.Errorf("%s: a data race in this repository's code:\n%s", c.name, report)
+		} else {
+			c.t.Logf("%s: a data race within dubbo-go or its dependencies:\n%s", c.name, report)
+		}
+	}
+}
+
+// stop ends the child: its standard input closes, and it is killed if it
+// has not exited 10 s later.
+func (c *child) stop() {
+	c.stopOnce.Do(func() {
+		c.stdin.Close()
+		select {
+		case <-c.exited:
+		case <-time.After(10 * time.Second):
+			c.cmd.Process.Kill()
+			<-c.exited
+		}
+	})
+}
+
+// send writes line to the child's standard input.
+func (c *child) send(line string) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.stdin, line+"\n"); err != nil {
+		c.t.Fatalf("%s: %v", c.name, err)
+	}
+}
+
+// kill ends the child with SIGKILL, as a crash would, and waits for it.
+func (c *child) kill() {
+	c.stopOnce.Do(func() {
+		c.cmd.Process.Kill()
+		<-c.exited
+	})
+}
+
+// next returns the child's next message, or fails the test if it exits
+// first or prints none for d.
+func (c *child) next(d time.Duration) message {
+	c.t.Helper()
+	select {
+	case m, ok := <-c.msgs:
+		if ok {
+			return m
+		}
+		<-c.exited
+		c.t.Fatalf("%s exited (%v) before it said what the test waits for:\n%s", c.name, c.err, c.stderrText())
+	case <-time.After(d):
+		c.t.Fatalf("%s said nothing for %v:\n%s", c.name, d, c.stderrText())
+	}
+	panic("unreachable")
+}
+
+// wait waits for the child to exit, and fails the test if it failed.
+func (c *child) wait() {
+	c.t.Helper()
+	<-c.exited
+	if c.err != nil {
+		c.t.Fatalf("%s: %v\n%s", c.name, c.err, c.stderrText())
+	}
+}
+
+func (c *child) stderrText() string {
+	c.stderrMu.Lock()
+	defer c.stderrMu.Unlock()
+	const max = 8 << 10
+	s := c.stderr.String()
+	if len(s) > max {
+		s = "...\n" + s[len(s)-max:]
+	}
+	return s
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
+}
+
+// waitFor calls f every 50 ms until it returns nil, for at most d, and
+// returns its last error.
+func waitFor(ctx context.Context, d time.Duration, f func() error) error {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	for {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,267 @@
+package registry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	dubbo "dubbo.apache.org/dubbo-go/v3"
+	"dubbo.apache.org/dubbo-go/v3/global"
+	"dubbo.apache.org/dubbo-go/v3/protocol"
+	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
+	"dubbo.apache.org/dubbo-go/v3/server"
+
+	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
+)
+
+// providerApp is the application name every provider registers.
+const providerApp = "registrytest-provider"
+
+// providerConfig configures a provider process.
+type providerConfig struct {
+	Registry reg
+	// ServerRetries, if set, is given to every service as
+	// server.WithRetries, which publishes it on the service's URL.
+	ServerRetries *int `json:",omitempty"`
+	// MethodRetries gives methods retries of their own, with
+	// server.WithMethod, by service ("LayerService") and method.
+	MethodRetries map[string]map[string]int `json:",omitempty"`
+}
+
+// ready is the message a provider prints once it serves, and is
+// registered.
+type ready struct {
+	Tri string // the Triple address, where it also serves /registrytest/
+}
+
+// A provider is a provider process serving LayerService, PlainService,
+// GuardedService and FileDefaultService.
+type provider struct {
+	*child
+	ready
+}
+
+// startProvider starts a provider process, and returns once it serves. It
+// is stopped (and unregisters) when the test ends, unless killed first.
+func startProvider(t testing.TB, name string, cfg providerConfig) *provider {
+	t.Helper()
+	c := startChild(t, "provider "+name, "provider", cfg, 5*time.Minute)
+	m := c.next(60 * time.Second)
+	if m.Ready == nil {
+		t.Fatalf("provider %s said %+v, want ready", name, m)
+	}
+	return &provider{c, *m.Ready}
+}
+
+// attempts returns the attempts p has seen, by request id.
+func (p *provider) attempts(t testing.TB) map[string]uint32 {
+	t.Helper()
+	seen, err := fetchAttempts(p.Tri)
+	if err != nil {
+		t.Fatalf("%s: %v", p.name, err)
+	}
+	return seen
+}
+
+// fetchAttempts returns the attempts the provider at addr has seen, by
+// request id.
+func fetchAttempts(addr string) (map[string]uint32, error) {
+	hc := &http.Client{Timeout: 10 * time.Second}
+	resp, err := hc.Get("http://" + addr + "/registrytest/attempts")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var seen map[string]uint32
+	if err := json.NewDecoder(resp.Body).Decode(&seen); err != nil {
+		return nil, fmt.Errorf("attempts from %s: %v", addr, err)
+	}
+	return seen, nil
+}
+
+// provide serves the four services of e2e/v1 on a free port of 127.0.0.1,
+// registered in cfg.Registry, and the attempts it has seen over HTTP, until
+// standard input closes.
+func provide(cfg providerConfig) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	ins, err := dubbo.NewInstance(cfg.Registry.instance(providerApp)...)
+	if err != nil {
+		return err
+	}
+	srv, err := ins.NewServer(server.WithServerProtocol(
+		protocol.WithTriple(),
+		protocol.WithIp(loopbackIP),
+		protocol.WithPort(port),
+	))
+	if err != nil {
+		return err
+	}
+	opts := func(service string) []server.ServiceOption {
+		var opts []server.ServiceOption
+		if cfg.ServerRetries != nil {
+			opts = append(opts, server.WithRetries(*cfg.ServerRetries))
+		}
+		for method, n := range cfg.MethodRetries[service] {
+			opts = append(opts, server.WithMethod(&global.MethodConfig{Name: method, Retries: strconv.Itoa(n)}))
+		}
+		return opts
+	}
+	seen := &counter{seen: make(map[string]uint32)}
+	h := unaryServer{seen}
+	if err := errors.Join(
+		e2ev1.RegisterLayerServiceHandler(srv, &LayerServer{h}, opts("LayerService")...),
+		e2ev1.RegisterPlainServiceHandler(srv, &PlainServer{h}, opts("PlainService")...),
+		e2ev1.RegisterGuardedServiceHandler(srv, &GuardedServer{h}, opts("GuardedService")...),
+		e2ev1.RegisterFileDefaultServiceHandler(srv, &FileDefaultServer{h}, opts("FileDefaultService")...),
+	); err != nil {
+		return err
+	}
+
+	// The test reads the attempts, and the addresses the process listens
+	// on, over HTTP on the Triple port. dubbo-go mounts an attached handler
+	// only once it has registered the provider, so an answer also tells that
+	// the registration is over. (With the default registration, dubbo-go
+	// registers an instance once per exported service, deleting and creating
+	// the same node each time: a consumer that looks meanwhile sees no
+	// provider.)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/registrytest/attempts", func(w http.ResponseWriter, _ *http.Request) {
+		seen.mu.Lock()
+		defer seen.mu.Unlock()
+		json.NewEncoder(w).Encode(seen.seen)
+	})
+	mux.HandleFunc("/registrytest/listening", serveListening)
+	if err := srv.AttachHTTPHandler(mux); err != nil {
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- srv.ServeContext(ctx) }()
+	tri := net.JoinHostPort(loopbackIP, strconv.Itoa(port))
+	hc := &http.Client{Timeout: 5 * time.Second}
+	if err := waitFor(ctx, 30*time.Second, func() error {
+		select {
+		case err := <-served:
+			return fmt.Errorf("the server stopped: %v", err)
+		default:
+		}
+		resp, err := hc.Get("http://" + tri + "/registrytest/listening")
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET /registrytest/listening: %s", resp.Status)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	say(message{Ready: &ready{Tri: tri}})
+	io.Copy(io.Discard, os.Stdin)
+	// Unregister, for at most 10 s.
+	cancel()
+	select {
+	case <-served:
+	case <-time.After(10 * time.Second):
+	}
+	return nil
+}
+
+// freePort returns a port of 127.0.0.1 that nothing listens on.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(loopbackIP, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// counter counts attempts by request id.
+type counter struct {
+	mu   sync.Mutex
+	seen map[string]uint32
+}
+
+func (c *counter) add(id string) uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seen[id]++
+	return c.seen[id]
+}
+
+// The handlers of the e2e/v1 services. dubbo-go registers a handler under
+// the name of its type, and only if the type is exported, so each service
+// has an exported type of its own.
+type (
+	LayerServer       struct{ unaryServer }
+	PlainServer       struct{ unaryServer }
+	GuardedServer     struct{ unaryServer }
+	FileDefaultServer struct{ unaryServer }
+)
+
+// unaryServer serves every unary method of e2e/v1, counting attempts by
+// request id. A call fails its first req.Fail attempts with
+// CodeUnavailable, which dubbo-go retries, and then answers with the
+// attempts seen.
+type unaryServer struct{ seen *counter }
+
+func (s unaryServer) serve(req *e2ev1.Request) (*e2ev1.Response, error) {
+	n := s.seen.add(req.Id)
+	if n <= req.Fail {
+		return nil, triple_protocol.NewError(triple_protocol.CodeUnavailable, fmt.Errorf("attempt %d of %s fails", n, req.Id))
+	}
+	return &e2ev1.Response{Id: req.Id, Attempts: n}, nil
+}
+
+func (s unaryServer) Declared(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return s.serve(req)
+}
+
+func (s unaryServer) Undeclared(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return s.serve(req)
+}
+
+func (s unaryServer) Never(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return s.serve(req)
+}
+
+func (s unaryServer) Read(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return s.serve(req)
+}
+
+func (s unaryServer) Write(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return s.serve(req)
+}
+
+func (s unaryServer) Inherit(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return s.serve(req)
+}
+
+var errStreams = triple_protocol.NewError(triple_protocol.CodeUnimplemented, errors.New("the registry tests call unary methods only"))
+
+func (*LayerServer) Bidi(context.Context, e2ev1.LayerService_BidiServer) error { return errStreams }
+
+func (*LayerServer) Upload(context.Context, e2ev1.LayerService_UploadServer) (*e2ev1.Response, error) {
+	return nil, errStreams
+}
+
+func (*LayerServer) Download(context.Context, *e2ev1.Request, e2ev1.LayerService_DownloadServer) error {
+	return errStreams
+}
