@@ -31,12 +31,15 @@ const consumerApp = "registrytest-consumer"
 const discoveryTimeout = 30 * time.Second
 
 // consumerConfig configures a consumer process: what it runs, a scenario,
-// a load or the second-reference check, is the field that is set.
+// a probe scenario, a load or the second-reference check, is the field
+// that is set.
 type consumerConfig struct {
 	Registry reg
-	// Scenario names a scenario (see findScenario); Counts are the
-	// Triple addresses of the providers, whose attempt counts it reads.
+	// Scenario names a scenario (see findScenario), Probes a probe
+	// scenario (findProbeScenario); Counts are the addresses where the
+	// providers serve their attempt counts (provider.counts).
 	Scenario string      `json:",omitempty"`
+	Probes   string      `json:",omitempty"`
 	Counts   []string    `json:",omitempty"`
 	Load     *loadConfig `json:",omitempty"`
 	Second   bool        `json:",omitempty"`
@@ -66,6 +69,8 @@ func consume(cfg consumerConfig) error {
 	switch {
 	case cfg.Scenario != "":
 		return runScenario(cfg)
+	case cfg.Probes != "":
+		return runProbes(cfg)
 	case cfg.Load != nil:
 		return runLoad(cfg)
 	case cfg.Second:
@@ -91,13 +96,21 @@ type unary func(context.Context, *e2ev1.Request, ...client.CallOption) (*e2ev1.R
 // discoveryTimeout: the consumer learns its providers from ZooKeeper some
 // time after it creates the service.
 func discover(method unary, id string) error {
+	return discoverBy(func(ctx context.Context, id string) error {
+		_, err := method(ctx, &e2ev1.Request{Id: id}, client.WithCallRetries(0))
+		return err
+	}, id)
+}
+
+// discoverBy is discover, for any call: call must succeed at once when a
+// provider is found.
+func discoverBy(call probeCall, id string) error {
 	n := 0
 	return waitFor(context.Background(), discoveryTimeout, func() error {
 		n++
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_, err := method(ctx, &e2ev1.Request{Id: fmt.Sprintf("%s#%d", id, n)}, client.WithCallRetries(0))
-		return err
+		return call(ctx, fmt.Sprintf("%s#%d", id, n))
 	})
 }
 
@@ -121,13 +134,30 @@ type call struct {
 }
 
 // callResult is what a consumer reports of a call: how it ended, and the
-// attempts the providers saw.
+// attempts the providers saw; and how it must end.
 type callResult struct {
 	Name     string
 	Code     string // triple_protocol.CodeOf the error, "" for none
 	Err      string `json:",omitempty"`
 	Attempts uint32
 	Want     uint32
+	WantCode string `json:",omitempty"` // "" for success
+}
+
+// checkCall fails the test if c did not end with the code it wants, after
+// the attempts it wants.
+func checkCall(t *testing.T, c callResult) {
+	t.Helper()
+	if c.Code != c.WantCode {
+		want := c.WantCode
+		if want == "" {
+			want = "success"
+		}
+		t.Errorf("%s: the call ended with %q (%s), want %s", c.Name, c.Code, c.Err, want)
+	}
+	if c.Attempts != c.Want {
+		t.Errorf("%s: the provider saw %d attempts, want %d", c.Name, c.Attempts, c.Want)
+	}
 }
 
 // findScenario returns the scenario called name, of any test.
@@ -167,7 +197,7 @@ func runScenario(cfg consumerConfig) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		_, err := c.method(ctx, &e2ev1.Request{Id: cfg.Scenario + "/" + c.name, Fail: 1000}, c.opts...)
 		cancel()
-		results[i] = callResult{Name: c.name, Want: c.want}
+		results[i] = callResult{Name: c.name, Want: c.want, WantCode: triple_protocol.CodeUnavailable.String()}
 		if err != nil {
 			results[i].Code = triple_protocol.CodeOf(err).String()
 			results[i].Err = err.Error()
@@ -190,29 +220,44 @@ func runScenario(cfg consumerConfig) error {
 // most of their time waiting for ZooKeeper and for each other.
 const maxConsumers = 6
 
-// checkScenarios runs a consumer process for each scenario, several at
-// once, and checks that each call failed with CodeUnavailable after the
-// attempts it must make. It returns the results, by scenario.
-func checkScenarios(t *testing.T, r reg, p *provider, scenarios []scenario) map[string][]callResult {
+// An outcome is what a consumer process said, and how it exited.
+type outcome struct {
+	msgs []message
+	err  error
+}
+
+// runConsumers runs a consumer process for each of cfgs, named by names,
+// at most maxConsumers at once, and returns what each said.
+func runConsumers(t *testing.T, names []string, cfgs []consumerConfig) []outcome {
 	t.Helper()
-	type outcome struct {
-		msgs []message
-		err  error
-	}
-	outcomes := make([]outcome, len(scenarios))
+	outcomes := make([]outcome, len(cfgs))
 	sem := make(chan struct{}, maxConsumers)
 	var wg sync.WaitGroup
-	for i, sc := range scenarios {
+	for i, cfg := range cfgs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			cfg := consumerConfig{Registry: r, Scenario: sc.name, Counts: []string{p.Tri}}
-			outcomes[i].msgs, outcomes[i].err = runConsumer(t, sc.name, cfg, 2*time.Minute)
+			outcomes[i].msgs, outcomes[i].err = runConsumer(t, names[i], cfg, 2*time.Minute)
 		}()
 	}
 	wg.Wait()
+	return outcomes
+}
+
+// checkScenarios runs a consumer process for each scenario, several at
+// once, and checks that each call failed with CodeUnavailable after the
+// attempts it must make. It returns the results, by scenario.
+func checkScenarios(t *testing.T, r reg, p *provider, scenarios []scenario) map[string][]callResult {
+	t.Helper()
+	cfgs := make([]consumerConfig, len(scenarios))
+	names := make([]string, len(scenarios))
+	for i, sc := range scenarios {
+		cfgs[i] = consumerConfig{Registry: r, Scenario: sc.name, Counts: []string{p.counts()}}
+		names[i] = sc.name
+	}
+	outcomes := runConsumers(t, names, cfgs)
 
 	out := make(map[string][]callResult)
 	for i, sc := range scenarios {
@@ -225,12 +270,7 @@ func checkScenarios(t *testing.T, r reg, p *provider, scenarios []scenario) map[
 				t.Fatalf("the consumer said %+v, want the results of its calls", o.msgs)
 			}
 			for _, c := range o.msgs[0].Calls {
-				if c.Code != triple_protocol.CodeUnavailable.String() {
-					t.Errorf("%s: the call ended with %q (%s), want %v", c.Name, c.Code, c.Err, triple_protocol.CodeUnavailable)
-				}
-				if c.Attempts != c.Want {
-					t.Errorf("%s: the provider saw %d attempts, want %d", c.Name, c.Attempts, c.Want)
-				}
+				checkCall(t, c)
 			}
 			out[sc.name] = o.msgs[0].Calls
 		})
@@ -260,6 +300,10 @@ const attemptsFilter = "registrytest-attempts"
 type attempt struct {
 	Provider string // host:port
 	Code     string `json:",omitempty"` // "" for success
+	// URL and Err describe an attempt on an invoker without an address
+	// (Provider ""), which is no provider: see testZooKeeperRestarted.
+	URL string `json:",omitempty"`
+	Err string `json:",omitempty"`
 }
 
 // attemptLog holds the attempts of every call, by request id.
@@ -291,6 +335,9 @@ func (attemptsRecorder) Invoke(ctx context.Context, invoker base.Invoker, inv ba
 	a := attempt{Provider: invoker.GetURL().Location}
 	if err := res.Error(); err != nil {
 		a.Code = triple_protocol.CodeOf(err).String()
+		if a.Provider == "" {
+			a.URL, a.Err = invoker.GetURL().String(), err.Error()
+		}
 	}
 	attemptLog.Lock()
 	attemptLog.calls[id] = append(attemptLog.calls[id], a)

@@ -329,16 +329,21 @@ func testProviderStarted(t *testing.T) {
 //     registers before the consumer's client has reconnected, which the
 //     settle makes rare.)
 //   - Default registration: calls may fail with "No provider available",
-//     making no attempt, for some tens of milliseconds around the
-//     reconnect: each provider registers its instance again by deleting and
-//     creating its node, once per exported service (as it does at startup),
+//     making no attempt, for some tens of milliseconds (up to 1.3 s in
+//     twelve runs; in five of them none failed) around the reconnect: each
+//     provider registers its instance again by deleting and creating its
+//     node, once per exported service (as it does at startup),
 //     and ZookeeperServiceDiscovery.GetInstances answers the error of a
 //     consumer that lists the instances meanwhile with an empty list, which
 //     empties the consumer's provider list until the next notification.
-//     D is found within a second or so.
+//     D is found within a second or so in most runs (not at all in two of
+//     twelve).
 //
 // In both cases a call never fails after reaching a provider: every failure
-// made no attempt. And the consumer's last call succeeds.
+// made no attempt on one. (In two runs of twelve, one failed call, around
+// the reconnect with the default registration, had made an attempt on an
+// invoker without an address, which the test reports.) And the consumer's
+// last call succeeds.
 func testZooKeeperRestarted(t *testing.T) {
 	for _, rt := range registrations {
 		t.Run(rt.name, func(t *testing.T) { zooKeeperRestarted(t, rt.iface) })
@@ -376,9 +381,27 @@ func zooKeeperRestarted(t *testing.T, iface bool) {
 	all := append(append([]loadCall(nil), res.Calls...), a.Calls...)
 	f.checkAttempts(t, all)
 
+	nowhere, nowhereExample := 0, ""
 	for i, c := range all {
-		if c.Code != "" && len(c.Attempts) > 0 {
+		if c.Code == "" {
+			continue
+		}
+		reached, addressless := false, -1
+		for j, a := range c.Attempts {
+			if _, ok := f.providers[a.Provider]; ok {
+				reached = true
+			} else if a.Provider == "" {
+				addressless = j
+			}
+		}
+		switch {
+		case reached:
 			t.Errorf("call %d failed after reaching a provider: %s", i, f.describe(c))
+		case addressless >= 0:
+			if nowhere++; nowhere == 1 {
+				a := c.Attempts[addressless]
+				nowhereExample = fmt.Sprintf("%s (%s) on %s", a.Code, a.Err, a.URL)
+			}
 		}
 	}
 	if last := all[len(all)-1]; last.Code != "" {
@@ -402,6 +425,9 @@ func zooKeeperRestarted(t *testing.T, iface bool) {
 	if n > 0 {
 		t.Logf("failures from %s to %s after the stop began (restart at %s), e.g. %s",
 			since(stopping, first), since(stopping, last), since(stopping, restarted), firstFailure(f, all))
+	}
+	if nowhere > 0 {
+		t.Logf("%d of the failed calls made an attempt on an invoker without an address, e.g. %s", nowhere, nowhereExample)
 	}
 	t.Logf("attempts per call: %s", histogram(attemptsPerCall(all, nil)))
 	if a.First != 0 {

@@ -104,7 +104,7 @@ func serveListening(w http.ResponseWriter, _ *http.Request) {
 func checkListening(t testing.TB, p *provider) {
 	t.Helper()
 	hc := &http.Client{Timeout: 10 * time.Second}
-	resp, err := hc.Get("http://" + p.Tri + "/registrytest/listening")
+	resp, err := hc.Get("http://" + p.counts() + "/registrytest/listening")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,22 +7,39 @@
 //     interface-level registration and with dubbo-go's default
 //     (application-level) registration, give the attempts they give with
 //     direct URLs.
+//   - TestTimeoutsThroughZooKeeper: the same for the timeout column of
+//     docs/design.md, "Timeouts".
 //   - TestProviderRetries: how the retries a provider publishes combine with
 //     the layers.
+//   - TestPublishedDefaults: what the .proto defaults that providers publish
+//     (publish_defaults) do to plain, dubbo.Load and generated consumers, and
+//     what the provider's URL carries in ZooKeeper.
 //   - TestFailoverUnderFaults: 10,000 calls while a provider is killed, a
 //     provider starts, or ZooKeeper restarts.
 //   - TestSecondReferenceFindsNoProvider: the limitation that makes every
 //     consumer configuration a process of its own.
 //
 // Facts of dubbo-go v3.3.2 with ZooKeeper that shape the tests:
-//   - With interface-level registration, a process finds no provider for a
-//     second reference to an interface, so every consumer configuration runs
-//     in a process of its own: the test binary, run again with roleEnv set
-//     to "consumer", which prints its results as JSON on stdout.
+//   - With interface-level registration (only), a process finds no provider
+//     for a second reference to an interface, so every consumer
+//     configuration runs in a process of its own: the test binary, run again
+//     with roleEnv set to "consumer", which prints its results as JSON on
+//     stdout. A consumer process creates one service of each interface at
+//     most, and makes the calls of a probe scenario at once.
 //   - A process can export a service only once, so every provider is a
 //     process of its own too (roleEnv "provider").
+//   - A provider's retries reach consumers only with interface-level
+//     registration: with the default registration, consumers rebuild the
+//     provider's URL from its metadata, which keeps only the keys of
+//     metadata/info.IncludeKeys (timeout, not retries). And no provider
+//     publishes a timeout dubbo-go reads (see TestPublishedDefaults).
+//   - dubbo-go mounts a server's attached HTTP handler only once it has
+//     registered the provider, so a provider says it is ready once its
+//     handler answers (a provider started by dubbo.Load has none: see
+//     provideWithLoad); consumers call until a first call succeeds.
 //   - A killed provider's nodes outlive it until its ZooKeeper session
-//     expires, so every test registers in a group (a root node) of its own.
+//     expires (5 s: reg.instance), so every test registers in a group (a
+//     root node) of its own.
 //   - dubbo-go registers the machine's first non-loopback address unless
 //     told otherwise. Every process binds and registers 127.0.0.1 only:
 //     protocol.WithIp, and DUBBO_IP_TO_REGISTRY=127.0.0.1, which TestMain
@@ -183,6 +200,7 @@ func newGroup(t testing.TB) string {
 type message struct {
 	Ready    *ready       `json:",omitempty"`
 	Calls    []callResult `json:",omitempty"`
+	Probes   *probeReport `json:",omitempty"`
 	Progress *progress    `json:",omitempty"`
 	Load     *loadResult  `json:",omitempty"`
 	Second   *second      `json:",omitempty"`

@@ -21,6 +21,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/server"
 
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
+	publishv1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/publish/v1"
 )
 
 // providerApp is the application name every provider registers.
@@ -29,6 +30,14 @@ const providerApp = "registrytest-provider"
 // providerConfig configures a provider process.
 type providerConfig struct {
 	Registry reg
+	// Serve names the services the provider serves: "" for LayerService,
+	// PlainService, GuardedService and FileDefaultService (e2e/v1),
+	// serveTimeouts or servePublish.
+	Serve string `json:",omitempty"`
+	// Load makes a servePublish provider register PublishService with
+	// publishv1.SetProviderPublishService and start with dubbo.Load,
+	// instead of RegisterPublishServiceHandler on a server of its own.
+	Load bool `json:",omitempty"`
 	// ServerRetries, if set, is given to every service as
 	// server.WithRetries, which publishes it on the service's URL.
 	ServerRetries *int `json:",omitempty"`
@@ -37,14 +46,35 @@ type providerConfig struct {
 	MethodRetries map[string]map[string]int `json:",omitempty"`
 }
 
+// The services a provider serves, besides the default.
+const (
+	// serveTimeouts: TimeoutService, ServiceTimeoutService and
+	// NoTimeoutService of e2e/v1.
+	serveTimeouts = "timeouts"
+	// servePublish: publish.v1.PublishService.
+	servePublish = "publish"
+)
+
 // ready is the message a provider prints once it serves, and is
 // registered.
 type ready struct {
 	Tri string // the Triple address, where it also serves /registrytest/
+	// HTTP, if set, is where it serves /registrytest/ instead: a provider
+	// started by dubbo.Load has no server to attach a handler to.
+	HTTP string `json:",omitempty"`
 }
 
-// A provider is a provider process serving LayerService, PlainService,
-// GuardedService and FileDefaultService.
+// counts returns the address where the provider serves the attempts it
+// has seen.
+func (r ready) counts() string {
+	if r.HTTP != "" {
+		return r.HTTP
+	}
+	return r.Tri
+}
+
+// A provider is a provider process, serving the services of its
+// providerConfig.Serve.
 type provider struct {
 	*child
 	ready
@@ -65,7 +95,7 @@ func startProvider(t testing.TB, name string, cfg providerConfig) *provider {
 // attempts returns the attempts p has seen, by request id.
 func (p *provider) attempts(t testing.TB) map[string]uint32 {
 	t.Helper()
-	seen, err := fetchAttempts(p.Tri)
+	seen, err := fetchAttempts(p.counts())
 	if err != nil {
 		t.Fatalf("%s: %v", p.name, err)
 	}
@@ -88,13 +118,20 @@ func fetchAttempts(addr string) (map[string]uint32, error) {
 	return seen, nil
 }
 
-// provide serves the four services of e2e/v1 on a free port of 127.0.0.1,
-// registered in cfg.Registry, and the attempts it has seen over HTTP, until
-// standard input closes.
+// provide serves the services cfg.Serve names on a free port of
+// 127.0.0.1, registered in cfg.Registry, and the attempts it has seen over
+// HTTP, until standard input closes.
 func provide(cfg providerConfig) error {
 	port, err := freePort()
 	if err != nil {
 		return err
+	}
+	seen := &counter{seen: make(map[string]uint32)}
+	if cfg.Load {
+		if cfg.Serve != servePublish || cfg.ServerRetries != nil || cfg.MethodRetries != nil {
+			return fmt.Errorf("Load serves %q only, without options", servePublish)
+		}
+		return provideWithLoad(cfg, port, seen)
 	}
 	ins, err := dubbo.NewInstance(cfg.Registry.instance(providerApp)...)
 	if err != nil {
@@ -118,14 +155,28 @@ func provide(cfg providerConfig) error {
 		}
 		return opts
 	}
-	seen := &counter{seen: make(map[string]uint32)}
-	h := unaryServer{seen}
-	if err := errors.Join(
-		e2ev1.RegisterLayerServiceHandler(srv, &LayerServer{h}, opts("LayerService")...),
-		e2ev1.RegisterPlainServiceHandler(srv, &PlainServer{h}, opts("PlainService")...),
-		e2ev1.RegisterGuardedServiceHandler(srv, &GuardedServer{h}, opts("GuardedService")...),
-		e2ev1.RegisterFileDefaultServiceHandler(srv, &FileDefaultServer{h}, opts("FileDefaultService")...),
-	); err != nil {
+	switch cfg.Serve {
+	case "":
+		h := unaryServer{seen}
+		err = errors.Join(
+			e2ev1.RegisterLayerServiceHandler(srv, &LayerServer{h}, opts("LayerService")...),
+			e2ev1.RegisterPlainServiceHandler(srv, &PlainServer{h}, opts("PlainService")...),
+			e2ev1.RegisterGuardedServiceHandler(srv, &GuardedServer{h}, opts("GuardedService")...),
+			e2ev1.RegisterFileDefaultServiceHandler(srv, &FileDefaultServer{h}, opts("FileDefaultService")...),
+		)
+	case serveTimeouts:
+		h := slowServer{seen}
+		err = errors.Join(
+			e2ev1.RegisterTimeoutServiceHandler(srv, &TimeoutServer{h}, opts("TimeoutService")...),
+			e2ev1.RegisterServiceTimeoutServiceHandler(srv, &ServiceTimeoutServer{h}, opts("ServiceTimeoutService")...),
+			e2ev1.RegisterNoTimeoutServiceHandler(srv, &NoTimeoutServer{h}, opts("NoTimeoutService")...),
+		)
+	case servePublish:
+		err = publishv1.RegisterPublishServiceHandler(srv, &PublishServer{seen}, opts("PublishService")...)
+	default:
+		err = fmt.Errorf("no services %q to serve", cfg.Serve)
+	}
+	if err != nil {
 		return err
 	}
 
@@ -136,14 +187,7 @@ func provide(cfg providerConfig) error {
 	// registers an instance once per exported service, deleting and creating
 	// the same node each time: a consumer that looks meanwhile sees no
 	// provider.)
-	mux := http.NewServeMux()
-	mux.HandleFunc("/registrytest/attempts", func(w http.ResponseWriter, _ *http.Request) {
-		seen.mu.Lock()
-		defer seen.mu.Unlock()
-		json.NewEncoder(w).Encode(seen.seen)
-	})
-	mux.HandleFunc("/registrytest/listening", serveListening)
-	if err := srv.AttachHTTPHandler(mux); err != nil {
+	if err := srv.AttachHTTPHandler(seen.mux()); err != nil {
 		return err
 	}
 
@@ -197,6 +241,19 @@ func freePort() (int, error) {
 type counter struct {
 	mu   sync.Mutex
 	seen map[string]uint32
+}
+
+// mux serves the attempts c has seen at /registrytest/attempts, and the
+// addresses the process listens on at /registrytest/listening.
+func (c *counter) mux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/registrytest/attempts", func(w http.ResponseWriter, _ *http.Request) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		json.NewEncoder(w).Encode(c.seen)
+	})
+	mux.HandleFunc("/registrytest/listening", serveListening)
+	return mux
 }
 
 func (c *counter) add(id string) uint32 {
