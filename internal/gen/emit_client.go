@@ -146,10 +146,17 @@ func emitTimeouts(w *writer, f *file, s *service) {
 }
 
 func emitSetConsumer(w *writer, s *service) {
-	w.doc(new(doc).text(s.names.SetConsumer + " registers srv for dubbo.Load. A service that dubbo.Load creates" +
-		" does not get the retry defaults of the .proto: create it with " + s.names.NewClient + " for that."))
-	w.P("func ", s.names.SetConsumer, "(srv ", w.qual(commonPackage.Ident("RPCService")), ") {")
-	w.P(w.qual(dubboPackage.Ident("SetConsumerServiceWithInfo")), "(srv, &", s.names.ClientInfo, ")")
+	emitLoadSetter(w, new(doc).text(s.names.SetConsumer+" registers srv for dubbo.Load. A service that dubbo.Load creates"+
+		" does not get the retry defaults of the .proto: create it with "+s.names.NewClient+" for that."),
+		s.names.SetConsumer, "SetConsumerServiceWithInfo", s.names.ClientInfo)
+}
+
+// emitLoadSetter writes a function that registers srv with dubbo-go's
+// setter, for dubbo.Load, with the service's info.
+func emitLoadSetter(w *writer, d *doc, name, setter, info string) {
+	w.doc(d)
+	w.P("func ", name, "(srv ", w.qual(commonPackage.Ident("RPCService")), ") {")
+	w.P(w.qual(dubboPackage.Ident(setter)), "(srv, &", info, ")")
 	w.P("}")
 	w.P()
 }

@@ -44,14 +44,12 @@ func emitHandler(w *writer, cfg Config, f *file, s *service) {
 	w.P("return srv.Register(hdlr, &", s.names.ServiceInfo, ", opts...)")
 	w.P("}")
 	w.P()
+	d = new(doc)
 	if cfg.PublishDefaults && len(s.published()) > 0 {
-		w.doc(new(doc).text(s.names.SetProvider + " registers srv for dubbo.Load. The provider publishes the retries and" +
-			" timeouts of the .proto, as " + s.names.Register + " does."))
+		d.text(s.names.SetProvider + " registers srv for dubbo.Load. The provider publishes the retries and" +
+			" timeouts of the .proto, as " + s.names.Register + " does.")
 	}
-	w.P("func ", s.names.SetProvider, "(srv ", w.qual(commonPackage.Ident("RPCService")), ") {")
-	w.P(w.qual(dubboPackage.Ident("SetProviderServiceWithInfo")), "(srv, &", s.names.ServiceInfo, ")")
-	w.P("}")
-	w.P()
+	emitLoadSetter(w, d, s.names.SetProvider, "SetProviderServiceWithInfo", s.names.ServiceInfo)
 
 	for _, m := range s.methods {
 		if m.kind.streaming() {

@@ -66,6 +66,7 @@ func Generate(plugin *protogen.Plugin, cfg Config) ([]*pluginpb.CodeGeneratorRes
 			files = append(files, m)
 		}
 	}
+	errs = append(errs, collisions(plugin, files)...)
 	if len(errs) > 0 {
 		errs.sort()
 		return nil, errs

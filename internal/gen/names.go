@@ -119,3 +119,36 @@ func newMethodNames(s *protogen.Service, m *protogen.Method) methodNames {
 		ServerStreamImpl: svc + meth + "Server",
 	}
 }
+
+// A declaredName is a name the generated code declares at package level,
+// and what it is, for messages.
+type declaredName struct{ name, kind string }
+
+// declared lists the package-level names declared for a service. The last
+// two are declared only when a method has a .proto default or timeout;
+// they can meet only the same names of a service whose client interface
+// meets this one's, which is reported first.
+func (n serviceNames) declared() []declaredName {
+	return []declaredName{
+		{n.Client, "client interface"}, {n.ClientImpl, "client implementation"}, {n.NewClient, "client constructor"},
+		{n.SetConsumer, "consumer registration function"}, {n.ClientInfo, "client info variable"},
+		{n.Handler, "handler interface"}, {n.Register, "handler registration function"},
+		{n.SetProvider, "provider registration function"}, {n.ServiceInfo, "service info variable"},
+		{n.Name, "service name constant"},
+		{n.retryDefaults, "retry defaults variable"}, {n.timeouts, "timeouts variable"},
+	}
+}
+
+// declared lists the package-level names declared for a method: the
+// stream types only for a streaming one.
+func (n methodNames) declared(streaming bool) []declaredName {
+	names := []declaredName{{n.Procedure, "procedure constant"}}
+	if streaming {
+		names = append(names,
+			declaredName{n.ClientStream, "client stream interface"},
+			declaredName{n.ClientStreamImpl, "client stream implementation"},
+			declaredName{n.ServerStream, "server stream interface"},
+			declaredName{n.ServerStreamImpl, "server stream implementation"})
+	}
+	return names
+}
