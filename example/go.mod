@@ -5,6 +5,7 @@ go 1.25.0
 require (
 	dubbo.apache.org/dubbo-go/v3 v3.3.2
 	github.com/dubbo-retry/protoc-gen-go-retry v0.0.0
+	github.com/dubbo-retry/protoc-gen-go-retry/dubboretry v0.0.0
 	github.com/dubbogo/gost v1.14.3
 	github.com/google/go-cmp v0.7.0
 	google.golang.org/protobuf v1.36.12
@@ -144,3 +145,5 @@ require (
 )
 
 replace github.com/dubbo-retry/protoc-gen-go-retry => ../
+
+replace github.com/dubbo-retry/protoc-gen-go-retry/dubboretry => ../dubboretry

@@ -11,9 +11,8 @@ import (
 	"google.golang.org/protobuf/types/pluginpb"
 )
 
-// The packages the generated code refers to. It depends on dubbo-go and the
-// standard library only, never on this module (docs/design.md, "What it
-// is").
+// The packages the generated code refers to: dubbo-go and the standard
+// library (docs/design.md, "What it is").
 const (
 	contextPackage   = protogen.GoImportPath("context")
 	httpPackage      = protogen.GoImportPath("net/http")
@@ -25,6 +24,12 @@ const (
 	globalPackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/global")
 	serverPackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/server")
 	triplePackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol")
+	timePackage      = protogen.GoImportPath("time")
+
+	// The runtime that enforces retry_on, backoff and budget, imported only
+	// for the services whose .proto declares one (docs/design.md, "Retry
+	// policies").
+	dubboretryPackage = protogen.GoImportPath("github.com/dubbo-retry/protoc-gen-go-retry/dubboretry")
 )
 
 // emit writes the .triple.go file of f and returns it for the response.

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
+
+	retryv1 "github.com/dubbo-retry/protoc-gen-go-retry/options/retry/v1"
 )
 
 // emitClient writes the client side of s: its interface, its constructor,
@@ -70,6 +73,15 @@ func emitNewClient(w *writer, cfg Config, f *file, s *service) {
 			" even when the caller's context has a deadline, which then bounds the whole call. A method" +
 			" with none of these has the client's (client.WithClientRequestTimeout), as dubbo-go applies it.")
 	}
+	if s.hasPolicy() {
+		d.para().text("Which failures are retried, and how far apart, is the .proto's (see each method) unless" +
+			" the caller's options of package dubboretry say otherwise: the service runs on dubboretry's cluster," +
+			" dubbo-go's failover with the policy in its loop.")
+		if b := s.budget; b.Source != NoDefault {
+			d.text(fmt.Sprintf("Its retries, in this process, may add at most %v of its calls, plus %d a second,"+
+				" over any 10 s: a budget set by %s.", b.Value.Ratio, b.Value.MinRetriesPerSecond, budgetSourceDoc(f, s, b.Source)))
+		}
+	}
 	if cfg.PublishDefaults && s.hasDefaults() {
 		d.para().text("Its providers publish the same defaults on their URLs (the file was generated with" +
 			" publish_defaults), as method-level values, which beat a client.WithRetries in the URL dubbo-go merges:" +
@@ -91,8 +103,13 @@ func emitNewClient(w *writer, cfg Config, f *file, s *service) {
 	if cfg.PublishDefaults && s.hasDefaults() {
 		opts = f.names.serviceRetriesOptions + "(" + defaults + ", " + opts + ")"
 	}
-	w.P("conn, err := cli.DialWithInfo(", strconv.Quote(string(s.Desc.FullName())), ", &", s.names.ClientInfo, ", ",
-		f.names.retryOptions, "(", defaults, ", ", opts, ")...)")
+	all := f.names.retryOptions + "(" + defaults + ", " + opts + ")"
+	if s.hasPolicy() {
+		// Last, so that no option of the caller's can take its cluster away
+		// from it but by naming another.
+		all = "append(" + all + ", " + s.names.retryPolicy + ")"
+	}
+	w.P("conn, err := cli.DialWithInfo(", strconv.Quote(string(s.Desc.FullName())), ", &", s.names.ClientInfo, ", ", all, "...)")
 	w.P("if err != nil {")
 	w.P("return nil, err")
 	w.P("}")
@@ -107,6 +124,9 @@ func emitNewClient(w *writer, cfg Config, f *file, s *service) {
 	}
 	if s.hasTimeouts() {
 		emitTimeouts(w, f, s)
+	}
+	if s.hasPolicy() {
+		emitRetryPolicy(w, f, s)
 	}
 }
 
@@ -294,4 +314,85 @@ func attempts(n uint32) string {
 		return "1 attempt"
 	}
 	return fmt.Sprintf("at most %d attempts", uint64(n)+1)
+}
+
+// budgetSourceDoc names the option that set the budget of s.
+func budgetSourceDoc(f *file, s *service, src Source) string {
+	if src == ServiceOption {
+		return "its (retry.v1.service) option"
+	}
+	return "the (retry.v1.file) option of " + f.commentPath
+}
+
+// emitRetryPolicy writes the .proto's retry_on, backoff and budget of s,
+// as the option of dubboretry that applies them under the caller's.
+func emitRetryPolicy(w *writer, f *file, s *service) {
+	w.doc(new(doc).text(s.names.retryPolicy + " applies the retry_on, backoff and budget that " + f.commentPath +
+		" declares for " + string(s.Desc.FullName()) + ", under the options of package dubboretry that the caller gives."))
+	w.P("var ", s.names.retryPolicy, " = ", w.qual(dubboretryPackage.Ident("Defaults")), "(&", w.qual(dubboretryPackage.Ident("ServicePolicy")), "{")
+	var methods []*method
+	for _, m := range s.methods {
+		if !m.kind.streaming() && m.hasPolicy() {
+			methods = append(methods, m)
+		}
+	}
+	if len(methods) > 0 {
+		w.P("Methods: []", w.qual(dubboretryPackage.Ident("MethodPolicy")), "{")
+		for _, m := range methods {
+			fields := []column{{"Name:", strconv.Quote(m.wireName) + ","}}
+			if r := m.policy.RetryOn; r.Source != NoDefault {
+				codes := make([]string, len(r.Value))
+				for i, c := range r.Value {
+					codes[i] = w.qual(triplePackage.Ident(tripleCode(c)))
+				}
+				fields = append(fields, column{"RetryOn:", "[]" + w.qual(triplePackage.Ident("Code")) + "{" + strings.Join(codes, ", ") + "},"})
+			}
+			if b := m.policy.Backoff; b.Source != NoDefault {
+				fields = append(fields, column{"Backoff:", "&" + w.qual(dubboretryPackage.Ident("Backoff")) +
+					"{Initial: " + durationExpr(w, b.Value.Initial) + ", Max: " + durationExpr(w, b.Value.Max) +
+					", Multiplier: " + strconv.FormatFloat(b.Value.Multiplier, 'g', -1, 64) + "},"})
+			}
+			w.P("{")
+			w.aligned(fields...)
+			w.P("},")
+		}
+		w.P("},")
+	}
+	if b := s.budget; b.Source != NoDefault {
+		w.P("Budget: &", w.qual(dubboretryPackage.Ident("Budget")), "{Ratio: ", strconv.FormatFloat(b.Value.Ratio, 'g', -1, 64),
+			", MinRetriesPerSecond: ", strconv.FormatUint(uint64(b.Value.MinRetriesPerSecond), 10), "},")
+	}
+	w.P("})")
+	w.P()
+}
+
+// tripleCode is the name of the constant of triple_protocol for c, a code
+// of retry.proto with the same number: CODE_INVALID_ARGUMENT is
+// CodeInvalidArgument.
+func tripleCode(c retryv1.Code) string {
+	name := "Code"
+	for _, word := range strings.Split(strings.TrimPrefix(c.String(), "CODE_"), "_") {
+		name += word[:1] + strings.ToLower(word[1:])
+	}
+	return name
+}
+
+// durationExpr writes d as a Go expression of package time, in the largest
+// unit that divides it: 100 * time.Millisecond, time.Second.
+func durationExpr(w *writer, d time.Duration) string {
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{time.Hour, "Hour"}, {time.Minute, "Minute"}, {time.Second, "Second"}, {time.Millisecond, "Millisecond"},
+		{time.Microsecond, "Microsecond"}, {time.Nanosecond, "Nanosecond"}} {
+		if d%u.unit != 0 {
+			continue
+		}
+		unit := w.qual(timePackage.Ident(u.name))
+		if d == u.unit {
+			return unit
+		}
+		return strconv.FormatInt(int64(d/u.unit), 10) + " * " + unit
+	}
+	return "0"
 }

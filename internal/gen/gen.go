@@ -154,6 +154,17 @@ func (s *service) hasTimeouts() bool {
 	return false
 }
 
+// hasPolicy reports whether the .proto declares retry_on, backoff or a
+// budget for s, which the runtime package dubboretry enforces.
+func (s *service) hasPolicy() bool {
+	return s.budget.Source != NoDefault || slices.ContainsFunc(s.methods, (*method).hasPolicy)
+}
+
+// hasPolicy reports whether the .proto declares retry_on or backoff for m.
+func (m *method) hasPolicy() bool {
+	return m.policy.RetryOn.Source != NoDefault || m.policy.Backoff.Source != NoDefault
+}
+
 // published returns the .proto's retries and timeouts of the unary methods
 // of s that have either, as a provider publishes them.
 func (s *service) published() []*method {

@@ -76,6 +76,7 @@ type serviceNames struct {
 	ServiceInfo   string // GreetService_ServiceInfo
 	retryDefaults string // _GreetService_retryDefaults: the .proto's retries
 	timeouts      string // _GreetService_timeouts: the .proto's timeouts
+	retryPolicy   string // _GreetService_retryPolicy: its retry_on, backoff and budget
 }
 
 func newServiceNames(s *protogen.Service) serviceNames {
@@ -93,6 +94,7 @@ func newServiceNames(s *protogen.Service) serviceNames {
 		ServiceInfo:   n + "_ServiceInfo",
 		retryDefaults: "_" + n + "_retryDefaults",
 		timeouts:      "_" + n + "_timeouts",
+		retryPolicy:   "_" + n + "_retryPolicy",
 	}
 }
 
@@ -125,7 +127,7 @@ func newMethodNames(s *protogen.Service, m *protogen.Method) methodNames {
 type declaredName struct{ name, kind string }
 
 // declared lists the package-level names declared for a service. The last
-// two are declared only when a method has a .proto default or timeout;
+// three are declared only when the .proto declares what they hold;
 // they can meet only the same names of a service whose client interface
 // meets this one's, which is reported first.
 func (n serviceNames) declared() []declaredName {
@@ -136,6 +138,7 @@ func (n serviceNames) declared() []declaredName {
 		{n.SetProvider, "provider registration function"}, {n.ServiceInfo, "service info variable"},
 		{n.Name, "service name constant"},
 		{n.retryDefaults, "retry defaults variable"}, {n.timeouts, "timeouts variable"},
+		{n.retryPolicy, "retry policy variable"},
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	result "dubbo.apache.org/dubbo-go/v3/protocol/result"
 	triple_protocol "dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	server "dubbo.apache.org/dubbo-go/v3/server"
+	dubboretry "github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
 	emptypb "google.golang.org/protobuf/types/known/emptypb"
 	http "net/http"
 	strings "strings"
@@ -95,10 +96,18 @@ type FileLevel interface {
 // of these has the client's (client.WithClientRequestTimeout), as dubbo-go
 // applies it.
 //
+// Which failures are retried, and how far apart, is the .proto's (see each
+// method) unless the caller's options of package dubboretry say otherwise: the
+// service runs on dubboretry's cluster, dubbo-go's failover with the policy in
+// its loop.
+// Its retries, in this process, may add at most 0.2 of its calls, plus 10 a
+// second, over any 10 s: a budget set by the (retry.v1.file) option of
+// policy/v1/policy.proto.
+//
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewFileLevel(cli *client.Client, opts ...client.ReferenceOption) (FileLevel, error) {
-	conn, err := cli.DialWithInfo("policy.v1.FileLevel", &FileLevel_ClientInfo, file_policy_v1_policy_proto_retryOptions(_FileLevel_retryDefaults, file_policy_v1_policy_proto_timeoutOptions(_FileLevel_timeouts, opts))...)
+	conn, err := cli.DialWithInfo("policy.v1.FileLevel", &FileLevel_ClientInfo, append(file_policy_v1_policy_proto_retryOptions(_FileLevel_retryDefaults, file_policy_v1_policy_proto_timeoutOptions(_FileLevel_timeouts, opts)), _FileLevel_retryPolicy)...)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +130,20 @@ var _FileLevel_retryDefaults = []global.MethodConfig{
 var _FileLevel_timeouts = []global.MethodConfig{
 	{Name: "Get", RequestTimeout: "2s"},
 }
+
+// _FileLevel_retryPolicy applies the retry_on, backoff and budget that
+// policy/v1/policy.proto declares for policy.v1.FileLevel, under the options of
+// package dubboretry that the caller gives.
+var _FileLevel_retryPolicy = dubboretry.Defaults(&dubboretry.ServicePolicy{
+	Methods: []dubboretry.MethodPolicy{
+		{
+			Name:    "Get",
+			RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable},
+			Backoff: &dubboretry.Backoff{Initial: 100 * time.Millisecond, Max: 10 * time.Second, Multiplier: 2},
+		},
+	},
+	Budget: &dubboretry.Budget{Ratio: 0.2, MinRetriesPerSecond: 10},
+})
 
 // SetConsumerFileLevel registers srv for dubbo.Load. A service that dubbo.Load
 // creates does not get the retry defaults of the .proto: create it with
@@ -334,10 +357,17 @@ type ServiceLevel interface {
 // of these has the client's (client.WithClientRequestTimeout), as dubbo-go
 // applies it.
 //
+// Which failures are retried, and how far apart, is the .proto's (see each
+// method) unless the caller's options of package dubboretry say otherwise: the
+// service runs on dubboretry's cluster, dubbo-go's failover with the policy in
+// its loop.
+// Its retries, in this process, may add at most 0.1 of its calls, plus 5 a
+// second, over any 10 s: a budget set by its (retry.v1.service) option.
+//
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewServiceLevel(cli *client.Client, opts ...client.ReferenceOption) (ServiceLevel, error) {
-	conn, err := cli.DialWithInfo("policy.v1.ServiceLevel", &ServiceLevel_ClientInfo, file_policy_v1_policy_proto_retryOptions(_ServiceLevel_retryDefaults, file_policy_v1_policy_proto_timeoutOptions(_ServiceLevel_timeouts, opts))...)
+	conn, err := cli.DialWithInfo("policy.v1.ServiceLevel", &ServiceLevel_ClientInfo, append(file_policy_v1_policy_proto_retryOptions(_ServiceLevel_retryDefaults, file_policy_v1_policy_proto_timeoutOptions(_ServiceLevel_timeouts, opts)), _ServiceLevel_retryPolicy)...)
 	if err != nil {
 		return nil, err
 	}
@@ -362,6 +392,25 @@ var _ServiceLevel_timeouts = []global.MethodConfig{
 	{Name: "Read", RequestTimeout: "500ms"},
 	{Name: "Write", RequestTimeout: "500ms"},
 }
+
+// _ServiceLevel_retryPolicy applies the retry_on, backoff and budget that
+// policy/v1/policy.proto declares for policy.v1.ServiceLevel, under the options
+// of package dubboretry that the caller gives.
+var _ServiceLevel_retryPolicy = dubboretry.Defaults(&dubboretry.ServicePolicy{
+	Methods: []dubboretry.MethodPolicy{
+		{
+			Name:    "Read",
+			RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable, triple_protocol.CodeResourceExhausted, triple_protocol.CodeAborted},
+			Backoff: &dubboretry.Backoff{Initial: 20 * time.Millisecond, Max: time.Second, Multiplier: 3},
+		},
+		{
+			Name:    "Write",
+			RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable, triple_protocol.CodeResourceExhausted, triple_protocol.CodeAborted},
+			Backoff: &dubboretry.Backoff{Initial: 20 * time.Millisecond, Max: time.Second, Multiplier: 3},
+		},
+	},
+	Budget: &dubboretry.Budget{Ratio: 0.1, MinRetriesPerSecond: 5},
+})
 
 // SetConsumerServiceLevel registers srv for dubbo.Load. A service that
 // dubbo.Load creates does not get the retry defaults of the .proto: create it
@@ -520,10 +569,18 @@ type MethodLevel interface {
 // of these has the client's (client.WithClientRequestTimeout), as dubbo-go
 // applies it.
 //
+// Which failures are retried, and how far apart, is the .proto's (see each
+// method) unless the caller's options of package dubboretry say otherwise: the
+// service runs on dubboretry's cluster, dubbo-go's failover with the policy in
+// its loop.
+// Its retries, in this process, may add at most 0.2 of its calls, plus 10 a
+// second, over any 10 s: a budget set by the (retry.v1.file) option of
+// policy/v1/policy.proto.
+//
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewMethodLevel(cli *client.Client, opts ...client.ReferenceOption) (MethodLevel, error) {
-	conn, err := cli.DialWithInfo("policy.v1.MethodLevel", &MethodLevel_ClientInfo, file_policy_v1_policy_proto_retryOptions(_MethodLevel_retryDefaults, file_policy_v1_policy_proto_timeoutOptions(_MethodLevel_timeouts, opts))...)
+	conn, err := cli.DialWithInfo("policy.v1.MethodLevel", &MethodLevel_ClientInfo, append(file_policy_v1_policy_proto_retryOptions(_MethodLevel_retryDefaults, file_policy_v1_policy_proto_timeoutOptions(_MethodLevel_timeouts, opts)), _MethodLevel_retryPolicy)...)
 	if err != nil {
 		return nil, err
 	}
@@ -548,6 +605,25 @@ var _MethodLevel_timeouts = []global.MethodConfig{
 	{Name: "Own", RequestTimeout: "250ms"},
 	{Name: "Mixed", RequestTimeout: "1s"},
 }
+
+// _MethodLevel_retryPolicy applies the retry_on, backoff and budget that
+// policy/v1/policy.proto declares for policy.v1.MethodLevel, under the options
+// of package dubboretry that the caller gives.
+var _MethodLevel_retryPolicy = dubboretry.Defaults(&dubboretry.ServicePolicy{
+	Methods: []dubboretry.MethodPolicy{
+		{
+			Name:    "Own",
+			RetryOn: []triple_protocol.Code{triple_protocol.CodeInternal},
+			Backoff: &dubboretry.Backoff{Initial: 5 * time.Millisecond, Max: 80 * time.Millisecond, Multiplier: 2},
+		},
+		{
+			Name:    "Mixed",
+			RetryOn: []triple_protocol.Code{triple_protocol.CodeDeadlineExceeded, triple_protocol.CodeUnavailable},
+			Backoff: &dubboretry.Backoff{Initial: 100 * time.Millisecond, Max: 10 * time.Second, Multiplier: 2},
+		},
+	},
+	Budget: &dubboretry.Budget{Ratio: 0.2, MinRetriesPerSecond: 10},
+})
 
 // SetConsumerMethodLevel registers srv for dubbo.Load. A service that
 // dubbo.Load creates does not get the retry defaults of the .proto: create it

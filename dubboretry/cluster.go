@@ -1,0 +1,217 @@
+package dubboretry
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	clusterpkg "dubbo.apache.org/dubbo-go/v3/cluster/cluster"
+	"dubbo.apache.org/dubbo-go/v3/cluster/cluster/base"
+	"dubbo.apache.org/dubbo-go/v3/cluster/directory"
+	"dubbo.apache.org/dubbo-go/v3/common"
+	"dubbo.apache.org/dubbo-go/v3/common/constant"
+	"dubbo.apache.org/dubbo-go/v3/common/extension"
+	protocolbase "dubbo.apache.org/dubbo-go/v3/protocol/base"
+	"dubbo.apache.org/dubbo-go/v3/protocol/result"
+	"github.com/dubbogo/gost/log/logger"
+)
+
+// ClusterName is the name of the cluster this package registers with
+// dubbo-go: failover, with the policy of the service enforced. The options
+// of this package select it for the service they are given to.
+const ClusterName = "dubboretry"
+
+func init() {
+	extension.SetCluster(ClusterName, func() clusterpkg.Cluster { return retryCluster{} })
+}
+
+type retryCluster struct{}
+
+// Join returns the cluster invoker of a service, wrapped in dubbo-go's
+// cluster interceptors as failover's is.
+func (retryCluster) Join(dir directory.Directory) protocolbase.Invoker {
+	return clusterpkg.BuildInterceptorChain(newInvoker(dir, env{}))
+}
+
+// env is what an invoker takes from its surroundings; tests replace its
+// parts, and the zero env is the real one.
+type env struct {
+	// budget returns the budget b of service; nil: the process's shared one.
+	budget func(service string, b Budget) *budget
+	// sleep waits between attempts; nil: a timer.
+	sleep func(context.Context, time.Duration) bool
+	// jitter draws from [0, 1); nil: math/rand/v2, or the seed's sequence.
+	jitter func() float64
+}
+
+// invoker is the cluster invoker of one service: failover's, with the
+// service's table.
+type invoker struct {
+	base.BaseClusterInvoker
+	// err, if set, fails every call: the policy parameters could not be
+	// read. Only this package's options write them, so this takes a
+	// parameter written by hand.
+	err    error
+	table  *table
+	budget *budget
+	sleep  func(context.Context, time.Duration) bool
+	jitter func() float64
+}
+
+// newInvoker reads the policy of the service of dir, once.
+func newInvoker(dir directory.Directory, e env) *invoker {
+	c := &invoker{BaseClusterInvoker: base.NewBaseClusterInvoker(dir), sleep: e.sleep, jitter: e.jitter}
+	u := policyURL(dir.GetURL())
+	t, err := readTable(u)
+	if err != nil {
+		service := ""
+		if u != nil {
+			service = u.ServiceKey()
+		}
+		c.err = fmt.Errorf("dubboretry: the retry policy of service %s: %v", service, err)
+		logger.Errorf("[Cluster][dubboretry] %v", c.err)
+		return c
+	}
+	c.table = t
+	if t.budget != nil {
+		if e.budget == nil {
+			e.budget = sharedBudget
+		}
+		c.budget = e.budget(u.ServiceKey(), *t.budget)
+	}
+	if c.sleep == nil {
+		c.sleep = sleep
+	}
+	if c.jitter == nil {
+		c.jitter = globalJitter
+		if t.seed != nil {
+			c.jitter = seededJitter(*t.seed)
+		}
+	}
+	return c
+}
+
+// failover is the rule of calls the policy does not cover (streams): what
+// failover does.
+var failover = new(rule)
+
+// Invoke makes the call: failover's loop (a retry goes to a provider not
+// yet tried, sticky as configured, retries as dubbo-go reads them), with
+// the method's rule deciding whether a failure is retried and how long to
+// wait first, and the service's budget whether a retry may be made at all.
+func (c *invoker) Invoke(ctx context.Context, inv protocolbase.Invocation) result.Result {
+	if c.err != nil {
+		return &result.RPCResult{Err: c.err}
+	}
+	invokers := c.Directory.List(inv)
+	if err := c.CheckInvokers(invokers, inv); err != nil {
+		return &result.RPCResult{Err: err}
+	}
+	method := inv.ActualMethodName()
+	retries := getRetries(invokers, method, inv)
+	lb := base.GetLoadBalance(invokers[0], method)
+
+	r, bg := failover, (*budget)(nil)
+	if ct, ok := inv.GetAttribute(constant.CallTypeKey); !ok || ct == constant.CallUnary {
+		r, bg = c.table.rule(method), c.budget
+	}
+	if bg != nil {
+		bg.deposit()
+	}
+
+	var (
+		res     result.Result
+		invoked []protocolbase.Invoker
+		ivk     protocolbase.Invoker
+		pending bool // the last attempt failed and may be retried
+	)
+	for i := 0; i <= retries; i++ {
+		if i > 0 {
+			if pending {
+				pending = false
+				if why := c.await(ctx, r, bg, len(invoked)); why != "" {
+					c.logFailure(method, retries, len(invoked), len(invokers), why, res)
+					return res
+				}
+			}
+			if err := c.CheckWhetherDestroyed(); err != nil {
+				return &result.RPCResult{Err: err}
+			}
+			invokers = c.Directory.List(inv)
+			if err := c.CheckInvokers(invokers, inv); err != nil {
+				return &result.RPCResult{Err: err}
+			}
+		}
+		ivk = c.DoSelect(lb, inv, invokers, invoked)
+		if ivk == nil {
+			continue
+		}
+		invoked = append(invoked, ivk)
+		res = ivk.Invoke(ctx, inv)
+		err := res.Error()
+		if err == nil || !r.retryable(err) {
+			return res
+		}
+		pending = true
+	}
+	if ivk == nil {
+		logger.Errorf("[Cluster][dubboretry] no provider available, method=%s service=%s", method, c.GetURL().Service())
+		return &result.RPCResult{
+			Err: fmt.Errorf("Failed to invoke the method %s of the service %s .No provider is available because can't connect server.",
+				method, c.GetURL().Service()),
+		}
+	}
+	c.logFailure(method, retries, len(invoked), len(invokers), "retries exhausted", res)
+	return res
+}
+
+// await decides whether retry n (n = 1, 2, ...) of a failed call is made,
+// and waits for its delay. It returns why not, or "".
+//
+// A unary call whose context has ended makes no retry (failover would
+// make them all, each failing at once); streams keep failover's rule. The budget is asked before
+// the delay, so that a refused retry ends the call at once; a retry it
+// granted and the context then cut short stays counted. The delay never
+// outlives the context: when the context ends first, so does the call.
+func (c *invoker) await(ctx context.Context, r *rule, bg *budget, n int) string {
+	if r != failover && ctx.Err() != nil {
+		return "context ended"
+	}
+	if bg != nil && !bg.withdraw() {
+		return "retry budget exhausted"
+	}
+	if r.backoff.Initial > 0 {
+		if d := r.backoff.Delay(n, c.jitter()); d > 0 && !c.sleep(ctx, d) {
+			return "context ended during backoff"
+		}
+	}
+	return ""
+}
+
+func (c *invoker) logFailure(method string, retries, attempts, providers int, why string, res result.Result) {
+	logger.Errorf("[Cluster][dubboretry] invoke failed: %s, method=%s service=%s retries=%d attempts=%d providers=%d lastErr=%v",
+		why, method, c.GetURL().Service(), retries, attempts, providers, res.Error())
+}
+
+// getRetries is failover's: the call's retries (client.WithCallRetries) >
+// the method's (methods.M.retries) > the service's > dubbo-go's 2.
+func getRetries(invokers []protocolbase.Invoker, methodName string, inv protocolbase.Invocation) int {
+	if retries, ok := inv.GetAttachment(constant.RetriesKey); ok {
+		if n, err := strconv.Atoi(retries); err == nil {
+			return n
+		}
+	}
+	if len(invokers) == 0 {
+		return constant.DefaultRetriesInt
+	}
+	u := invokers[0].GetURL()
+	retries := u.GetMethodParamIntValue(methodName, constant.RetriesKey,
+		u.GetParamByIntValue(constant.RetriesKey, constant.DefaultRetriesInt))
+	if retries < 0 {
+		return constant.DefaultRetriesInt
+	}
+	return retries
+}
+
+var _ common.Node = (*invoker)(nil)

@@ -1,0 +1,165 @@
+package dubboretry
+
+import (
+	"maps"
+	"strconv"
+	"time"
+
+	"dubbo.apache.org/dubbo-go/v3/client"
+	"dubbo.apache.org/dubbo-go/v3/common/constant"
+	"dubbo.apache.org/dubbo-go/v3/global"
+	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
+)
+
+// Defaults applies p, the retry policy a .proto declares for a service, as
+// layer 2: over dubbo-go's own rule, under the options of this package that
+// the caller gives the constructor (layer 3), in whatever order they come.
+// The generated NewXxxService of a service whose .proto declares retry_on,
+// backoff or budget passes it; callers have no reason to.
+//
+// p is validated and encoded when Defaults is called, and not kept. An
+// invalid p (which the generator never writes) panics here.
+func Defaults(p *ServicePolicy) client.ReferenceOption {
+	if err := p.Validate(); err != nil {
+		panic("dubboretry.Defaults: " + err.Error())
+	}
+	v := ""
+	if p != nil {
+		v = encodePolicy(p)
+	}
+	return func(o *client.ReferenceOptions) {
+		setParam(o.Reference, paramProto, v)
+	}
+}
+
+// WithRetryOn retries the service's failed calls only when their Triple code
+// is one of codes. With no codes, every failure that is not a business
+// error is retried: dubbo-go's rule. It overrides the .proto's retry_on for
+// every method, except for methods given WithMethodRetryOn.
+//
+// A code outside 1 (canceled) to 16 (unauthenticated), or listed twice,
+// panics here: a business error is never retried.
+func WithRetryOn(codes ...triple_protocol.Code) client.ReferenceOption {
+	return retryOn("WithRetryOn", "", codes)
+}
+
+// WithMethodRetryOn is WithRetryOn for one method, named as in the .proto
+// (and as client.WithMethod names it). It beats WithRetryOn for the method.
+func WithMethodRetryOn(method string, codes ...triple_protocol.Code) client.ReferenceOption {
+	mustMethod("WithMethodRetryOn", method)
+	return retryOn("WithMethodRetryOn", method, codes)
+}
+
+func retryOn(name, method string, codes []triple_protocol.Code) client.ReferenceOption {
+	if err := validateCodes(codes); err != nil {
+		panic("dubboretry." + name + ": " + err.Error())
+	}
+	return addSetting(item(method, kindRetryOn, retryOnArg(setOf(codes))))
+}
+
+// WithBackoff spaces the retries of the service's calls: the delay before
+// retry n is drawn uniformly from [0, min(max, initial × multiplier^(n-1))].
+// max 0 means 100 × initial, multiplier 0 means 2. It overrides the
+// .proto's backoff for every method, except for methods given
+// WithMethodBackoff or WithoutMethodBackoff.
+//
+// initial <= 0, max below initial or multiplier below 1 panics here; check
+// values read from configuration with Backoff.Validate first.
+func WithBackoff(initial, max time.Duration, multiplier float64) client.ReferenceOption {
+	return backoff("WithBackoff", "", &Backoff{Initial: initial, Max: max, Multiplier: multiplier})
+}
+
+// WithMethodBackoff is WithBackoff for one method. It beats WithBackoff and
+// WithoutBackoff for the method.
+func WithMethodBackoff(method string, initial, max time.Duration, multiplier float64) client.ReferenceOption {
+	mustMethod("WithMethodBackoff", method)
+	return backoff("WithMethodBackoff", method, &Backoff{Initial: initial, Max: max, Multiplier: multiplier})
+}
+
+// WithoutBackoff makes the retries of the service's calls immediate, as
+// dubbo-go's are, whatever the .proto says.
+func WithoutBackoff() client.ReferenceOption {
+	return addSetting(item("", kindBackoff, backoffArg(nil)))
+}
+
+// WithoutMethodBackoff is WithoutBackoff for one method.
+func WithoutMethodBackoff(method string) client.ReferenceOption {
+	mustMethod("WithoutMethodBackoff", method)
+	return addSetting(item(method, kindBackoff, backoffArg(nil)))
+}
+
+func backoff(name, method string, b *Backoff) client.ReferenceOption {
+	if err := b.Validate(); err != nil {
+		panic("dubboretry." + name + ": " + err.Error())
+	}
+	return addSetting(item(method, kindBackoff, backoffArg(b)))
+}
+
+// WithBudget caps the retries of the service, per process: over a sliding
+// 10 s window, at most ratio × its first attempts plus minRetriesPerSecond ×
+// 10 (the .proto's default for it is 10; here 0 means none). A retry the
+// budget refuses is not made: the call ends with its last error. It
+// replaces the .proto's budget.
+//
+// The references of one service in a process that have the same budget
+// share it. A ratio outside (0, 1] panics here.
+func WithBudget(ratio float64, minRetriesPerSecond uint32) client.ReferenceOption {
+	b := &Budget{Ratio: ratio, MinRetriesPerSecond: minRetriesPerSecond}
+	if err := b.Validate(); err != nil {
+		panic("dubboretry.WithBudget: " + err.Error())
+	}
+	return addSetting(item("", kindBudget, budgetArg(b)))
+}
+
+// WithoutBudget lifts the .proto's budget: retries are not capped, as in
+// dubbo-go.
+func WithoutBudget() client.ReferenceOption {
+	return addSetting(item("", kindBudget, budgetArg(nil)))
+}
+
+// WithJitterSeed makes the delays of the service's retries reproducible,
+// for tests and simulations: the service draws the jitter of its delays from
+// rand.New(rand.NewPCG(seed, seed)) (math/rand/v2), one Float64 per delay in
+// the order it waits them, the n-th delay before retry k being
+// Backoff.Delay(k, the n-th draw). Draws are serialised by a mutex. Without
+// it, each delay is drawn from math/rand/v2's global source.
+func WithJitterSeed(seed uint64) client.ReferenceOption {
+	v := strconv.FormatUint(seed, 10)
+	return func(o *client.ReferenceOptions) {
+		setParam(o.Reference, paramSeed, v)
+	}
+}
+
+func mustMethod(name, method string) {
+	if err := validateMethodName(method); err != nil {
+		panic("dubboretry." + name + ": " + err.Error())
+	}
+}
+
+// addSetting returns the option that adds it to layer 3.
+func addSetting(it string) client.ReferenceOption {
+	return func(o *client.ReferenceOptions) {
+		ref := o.Reference
+		setParam(ref, paramOptions, appendItem(ref.Params[paramOptions], it))
+	}
+}
+
+// setParam sets the parameter k of ref to v and selects the cluster of this
+// package for ref.
+//
+// It writes a copy of ref.Params: the map may be the caller's own
+// (client.WithParams keeps the map it is given) or shared with other
+// services of the client.
+//
+// The cluster is selected unless the caller (or the client) chose one other
+// than failover: then the caller's choice stands and the policy is not
+// enforced, for the policy is failover's.
+func setParam(ref *global.ReferenceConfig, k, v string) {
+	params := make(map[string]string, len(ref.Params)+1)
+	maps.Copy(params, ref.Params)
+	params[k] = v
+	ref.Params = params
+	if ref.Cluster == "" || ref.Cluster == constant.ClusterKeyFailover {
+		ref.Cluster = ClusterName
+	}
+}

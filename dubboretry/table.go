@@ -1,0 +1,112 @@
+package dubboretry
+
+import (
+	"fmt"
+	"strconv"
+
+	"dubbo.apache.org/dubbo-go/v3/common"
+)
+
+// table is the policy of one service, resolved from its layers once, when
+// the cluster joins the service's directory. It is never changed after:
+// a call reads it with one map lookup and no lock.
+type table struct {
+	methods map[string]*rule // the methods that some layer names
+	other   *rule            // every other method: the layer-3 service settings
+	budget  *Budget          // nil: no budget
+	seed    *uint64          // WithJitterSeed
+}
+
+// rule returns the rule of method.
+func (t *table) rule(method string) *rule {
+	if r, ok := t.methods[method]; ok {
+		return r
+	}
+	return t.other
+}
+
+// resolve builds the table of layer 2 (proto, the .proto) and layer 3
+// (opts, the caller's options). Each field of a method resolves on its own:
+// layer-3 method > layer-3 service > layer-2 method > layer-2 service
+// (which the generator leaves empty: it resolves the .proto's method >
+// service > file itself) > dubbo-go's (every non-business error, at once).
+// The budget: layer 3 > layer 2.
+func resolve(proto, opts *layer) *table {
+	t := &table{methods: make(map[string]*rule)}
+	t.other = pick(nil, &opts.service, nil, &proto.service)
+	for _, l := range []*layer{proto, opts} {
+		for name := range l.methods {
+			if _, done := t.methods[name]; !done {
+				t.methods[name] = pick(opts.methods[name], &opts.service, proto.methods[name], &proto.service)
+			}
+		}
+	}
+	switch {
+	case opts.budgetSet:
+		if opts.budget.Ratio > 0 {
+			t.budget = &opts.budget
+		}
+	case proto.budgetSet:
+		if proto.budget.Ratio > 0 {
+			t.budget = &proto.budget
+		}
+	}
+	return t
+}
+
+// pick resolves one rule from settings, highest first; nil ones say
+// nothing.
+func pick(settings ...*setting) *rule {
+	r := new(rule)
+	retryOn, backoff := false, false
+	for _, s := range settings {
+		if s == nil {
+			continue
+		}
+		if !retryOn && s.retryOnSet {
+			r.retryOn, retryOn = s.retryOn, true
+		}
+		if !backoff && s.backoffSet {
+			r.backoff, backoff = s.backoff, true
+		}
+	}
+	return r
+}
+
+// policyURL returns the URL that carries the policy parameters of the
+// service whose directory has URL u: u itself for a static directory
+// (direct URLs: the consumer's parameters merged onto the provider's), its
+// SubURL (the consumer's URL) for a registry directory.
+func policyURL(u *common.URL) *common.URL {
+	if u == nil {
+		return nil
+	}
+	if u.SubURL != nil && u.GetParam(paramProto, "") == "" && u.GetParam(paramOptions, "") == "" {
+		return u.SubURL
+	}
+	return u
+}
+
+// readTable reads and resolves the policy that u carries.
+func readTable(u *common.URL) (*table, error) {
+	if u == nil {
+		return resolve(new(layer), new(layer)), nil
+	}
+	proto, err := decodeLayer(u.GetParam(paramProto, ""))
+	if err != nil {
+		return nil, fmt.Errorf("parameter %s: %v", paramProto, err)
+	}
+	opts, err := decodeLayer(u.GetParam(paramOptions, ""))
+	if err != nil {
+		return nil, fmt.Errorf("parameter %s: %v", paramOptions, err)
+	}
+	t := resolve(proto, opts)
+	if s := u.GetParam(paramSeed, ""); s != "" {
+		seed, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %s: %v", paramSeed, err)
+		}
+		t.seed = &seed
+	}
+	return t, nil
+}
