@@ -46,8 +46,9 @@ func goCommand() string {
 
 // newModule makes dir the root of a module named path that requires what
 // the example module requires, at the same versions, with this repository
-// as github.com/dubbo-retry/protoc-gen-go-retry: what a user's module holds
-// after go get and go mod tidy, with nothing to download.
+// as github.com/dubbo-retry/protoc-gen-go-retry (and its dubboretry): what a
+// user's module holds after go get and go mod tidy, with nothing to
+// download.
 func newModule(t *testing.T, dir, path string) {
 	t.Helper()
 	root, err := filepath.Abs(repoRoot)
@@ -64,7 +65,8 @@ func newModule(t *testing.T, dir, path string) {
 		}
 	}
 	if _, err := goCmd(t, dir, "mod", "edit", "-module", path,
-		"-replace", "github.com/dubbo-retry/protoc-gen-go-retry="+root); err != nil {
+		"-replace", "github.com/dubbo-retry/protoc-gen-go-retry="+root,
+		"-replace", "github.com/dubbo-retry/protoc-gen-go-retry/dubboretry="+filepath.Join(root, "dubboretry")); err != nil {
 		t.Fatal(err)
 	}
 }
