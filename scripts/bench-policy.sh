@@ -3,9 +3,10 @@
 # call, each variant in a process of its own, alternating their order round
 # after round:
 #
-#   - BenchmarkPolicyCall: a successful call of LayerService.Declared on the
-#     loopback Echo server, without a policy (dubbo-go's failover cluster) and
-#     with one (retry_on, backoff and budget: the dubboretry cluster);
+#   - BenchmarkPolicyCall: a successful call of Declared on the loopback Echo
+#     server, of LayerService, without a policy (dubbo-go's failover cluster),
+#     and of FullPolicyService, whose .proto declares retry_on, backoff and a
+#     budget (the dubboretry cluster);
 #   - BenchmarkPolicyCallPaired: the same two calls alternated call by call in
 #     one loop, from 1 goroutine and from 32 sharing the budget, at -cpu
 #     1,2,4: the median ratio of the two times of a pair (%proto-vs-none)

@@ -78,8 +78,9 @@ func emitNewClient(w *writer, cfg Config, f *file, s *service) {
 			" the caller's options of package dubboretry say otherwise: the service runs on dubboretry's cluster," +
 			" dubbo-go's failover with the policy in its loop.")
 		if b := s.budget; b.Source != NoDefault {
-			d.text(fmt.Sprintf("Its retries, in this process, may add at most %v of its calls, plus %d a second,"+
-				" over any 10 s: a budget set by %s.", b.Value.Ratio, b.Value.MinRetriesPerSecond, budgetSourceDoc(f, s, b.Source)))
+			d.para().text(fmt.Sprintf("Its retries, in this process, may add at most %s%% of its calls, plus %d a second,"+
+				" over any 10 s: a budget set by %s. A retry the budget refuses is not made.",
+				strconv.FormatFloat(b.Value.Ratio*100, 'g', 6, 64), b.Value.MinRetriesPerSecond, budgetSourceDoc(f, s, b.Source)))
 		}
 	}
 	if cfg.PublishDefaults && s.hasDefaults() {
@@ -279,6 +280,9 @@ func retryDoc(f *file, s *service, m *method) string {
 	if bo := p.Backoff; bo.Source != NoDefault {
 		fmt.Fprintf(&b, " Backoff from the .proto, set by %s: the delay before retry n is drawn from [0, min(%v, %v x %v^(n-1))].",
 			sourceDoc(f, s, bo.Source), bo.Value.Max, bo.Value.Initial, bo.Value.Multiplier)
+	}
+	if s.budget.Source != NoDefault {
+		b.WriteString(" Its retries count against the budget of the service (see " + s.names.NewClient + ").")
 	}
 	return b.String()
 }

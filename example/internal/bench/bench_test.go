@@ -246,6 +246,9 @@ func start() (string, error) {
 	if err := e2ev1.RegisterNoTimeoutServiceHandler(srv, &NoTimeoutHandler{}); err != nil {
 		return "", err
 	}
+	if err := e2ev1.RegisterFullPolicyServiceHandler(srv, &FullPolicyHandler{}); err != nil {
+		return "", err
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 

@@ -9,50 +9,50 @@ import (
 	"testing"
 	"time"
 
-	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
+	"dubbo.apache.org/dubbo-go/v3/client"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
-// benchPolicy is a policy with all of retry_on, backoff and budget, as the
-// generator will emit it for LayerService: Declared retried on UNAVAILABLE
-// and DEADLINE_EXCEEDED with a backoff, the service under a budget.
-var benchPolicy = dubboretry.ServicePolicy{
-	Methods: []dubboretry.MethodPolicy{{
-		Name:    "Declared",
-		RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable, triple_protocol.CodeDeadlineExceeded},
-		Backoff: &dubboretry.Backoff{Initial: 10 * time.Millisecond, Max: time.Second, Multiplier: 2},
-	}},
-	Budget: &dubboretry.Budget{Ratio: 0.1, MinRetriesPerSecond: 10},
-}
-
 // policyServices returns LayerService without a policy (policy=none:
-// dubbo-go's failover cluster) and with benchPolicy (policy=proto: the
-// cluster of dubboretry, which deposits every call's first attempt in the
-// budget and looks the method's rule up).
+// dubbo-go's failover cluster) and FullPolicyService, whose .proto declares
+// one (policy=proto: the cluster of dubboretry, which deposits every call's
+// first attempt in the budget and looks the method's rule up). Their
+// Declared methods have the same .proto retries (3), FullPolicyService's
+// also retry_on, a backoff and a budget; the benchmarks' server answers
+// both at once.
 func policyServices(b *testing.B) []struct {
 	name string
-	svc  e2ev1.LayerService
+	svc  declared
 } {
 	cli := newClient(b)
 	none, err := e2ev1.NewLayerService(cli)
 	if err != nil {
 		b.Fatal(err)
 	}
-	proto, err := e2ev1.NewLayerService(cli, dubboretry.Defaults(&benchPolicy))
+	proto, err := e2ev1.NewFullPolicyService(cli)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return []struct {
 		name string
-		svc  e2ev1.LayerService
+		svc  declared
 	}{{"none", none}, {"proto", proto}}
 }
 
-// BenchmarkPolicyCall is one successful unary call of LayerService.Declared
-// on the loopback Echo server, with and without a policy: what a policy
-// costs a call that needs no retry. Compare with
+// declared is what the benchmarks call of LayerService and
+// FullPolicyService.
+type declared interface {
+	Declared(context.Context, *e2ev1.Request, ...client.CallOption) (*e2ev1.Response, error)
+}
+
+// FullPolicyHandler echoes the calls of FullPolicyService.
+type FullPolicyHandler struct{ echo }
+
+// BenchmarkPolicyCall is one successful unary call of Declared on a
+// loopback echo server, of a service without a policy (LayerService) and of
+// one whose .proto declares one (FullPolicyService): what a policy costs a
+// call that needs no retry. Compare with
 //
 //	benchstat -col /policy results.txt
 func BenchmarkPolicyCall(b *testing.B) {

@@ -179,7 +179,7 @@ func TestTimeoutLayers(t *testing.T) {
 			method: timeoutService("Limited", nil, client.WithMethod(&global.MethodConfig{Name: "Limited", Retries: "3"})), slow: 1, attempts: 2},
 		{name: "3: a later client.WithMethod without a timeout keeps an earlier one's",
 			method: timeoutService("Limited", nil, methodTimeout("Limited", long), client.WithMethod(&global.MethodConfig{Name: "Limited", Retries: "3"})),
-			slow: 1, attempts: 1},
+			slow:   1, attempts: 1},
 
 		// Layer 4 over everything.
 		{name: "4: the call's beats the .proto", method: timeoutService("Limited", nil), opts: []client.CallOption{client.WithCallRequestTimeout(long)}, slow: 1, attempts: 1},

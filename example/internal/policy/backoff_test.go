@@ -12,32 +12,34 @@ import (
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
-// withBackoff is a policy for Declared (3 retries in its .proto):
-// UNAVAILABLE retried, after delays drawn from [0, 20ms), [0, 40ms),
-// [0, 80ms).
-func withBackoff(b dubboretry.Backoff) *dubboretry.ServicePolicy {
-	return &dubboretry.ServicePolicy{Methods: []dubboretry.MethodPolicy{
-		{Name: "Declared", RetryOn: []triple_protocol.Code{unavailable}, Backoff: &b},
-	}}
-}
+// The backoffs of the methods of BackoffService, as its .proto declares
+// them (3 retries of UNAVAILABLE): the tests compute the delays a seeded
+// service waits from them.
+var (
+	// Short: delays drawn from [0, 20ms), [0, 40ms), [0, 80ms).
+	short = dubboretry.Backoff{Initial: 20 * time.Millisecond, Max: 80 * time.Millisecond, Multiplier: 2}
+	// Flat: every delay drawn from [0, 1s).
+	flat = dubboretry.Backoff{Initial: time.Second, Max: time.Second, Multiplier: 1}
+	// Steep: delays drawn from [0, 100ms), [0, 400ms), [0, 1s).
+	steep = dubboretry.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Multiplier: 4}
+)
 
-// The server sees the attempts of a call at least the schedule's delays
-// apart. With a seeded source (dubboretry.WithJitterSeed) the delays are
-// known: the n-th delay the service waits is Backoff.Delay(retry, the n-th
-// draw of rand.New(rand.NewPCG(seed, seed))). A gap can only be longer than
+// The server sees the attempts of a call of BackoffService.Short at least
+// the .proto's delays apart. With a seeded source (dubboretry.WithJitterSeed,
+// layer 3) the delays are known: the n-th delay the service waits is
+// Backoff.Delay(retry, the n-th draw of rand.New(rand.NewPCG(seed, seed))). A gap can only be longer than
 // its delay (it adds an exchange with the server); the test checks the
 // lower bound, and logs how much longer the gaps were.
 func TestBackoffGaps(t *testing.T) {
 	const seed, calls = 2026, 20
-	b := dubboretry.Backoff{Initial: 20 * time.Millisecond, Max: 80 * time.Millisecond, Multiplier: 2}
-	layer := try(e2ev1.NewLayerService(newClient(t), dubboretry.Defaults(withBackoff(b)), dubboretry.WithJitterSeed(seed))).must(t)
+	svc := try(e2ev1.NewBackoffService(newClient(t), dubboretry.WithJitterSeed(seed))).must(t)
 	draws := rand.New(rand.NewPCG(seed, seed))
 
 	var delays, gaps time.Duration
 	var over time.Duration // the largest excess of a gap over its delay
 	for range calls {
 		id := id(t, unavailable)
-		_, err := layer.Declared(context.Background(), &e2ev1.Request{Id: id, Fail: 1000})
+		_, err := svc.Short(context.Background(), &e2ev1.Request{Id: id, Fail: 1000})
 		if code := triple_protocol.CodeOf(err); code != unavailable {
 			t.Fatalf("the call failed with %v, want %v", code, unavailable)
 		}
@@ -46,7 +48,7 @@ func TestBackoffGaps(t *testing.T) {
 			t.Fatalf("%s: %d attempts, want 4", id, len(got)+1)
 		}
 		for i, gap := range got {
-			delay := b.Delay(i+1, draws.Float64())
+			delay := short.Delay(i+1, draws.Float64())
 			if gap < delay {
 				t.Errorf("%s: the server saw attempts %d and %d %v apart, less than the delay %v", id, i+1, i+2, gap, delay)
 			}
@@ -80,32 +82,36 @@ func TestDeadlineInsideDelay(t *testing.T) {
 	cli := newClient(t)
 	for _, tc := range []struct {
 		name     string
-		backoff  dubboretry.Backoff
+		method   func(e2ev1.BackoffService) unary
 		seed     uint64
 		deadline time.Duration
 		attempts int
 	}{
 		{
-			// The first delay is at least 500ms, the deadline 200ms away.
+			// Flat: the first delay is at least 500ms, the deadline 200ms
+			// away.
 			name:     "in the first delay",
-			backoff:  dubboretry.Backoff{Initial: time.Second, Max: time.Second, Multiplier: 1},
-			seed:     seedWhere(func(u float64) bool { return u >= 0.5 }),
+			method:   func(s e2ev1.BackoffService) unary { return s.Flat },
+			seed:     seedWhere(func(u float64) bool { return flat.Delay(1, u) >= 500*time.Millisecond }),
 			deadline: 200 * time.Millisecond,
 			attempts: 1,
 		},
 		{
-			// The first delay is at most 10ms, the second at least 300ms.
-			name:     "in the second delay",
-			backoff:  dubboretry.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Multiplier: 4},
-			seed:     seedWhere(func(u float64) bool { return u <= 0.1 }, func(u float64) bool { return u >= 0.75 }),
+			// Steep: the first delay is at most 10ms, the second at least
+			// 300ms.
+			name:   "in the second delay",
+			method: func(s e2ev1.BackoffService) unary { return s.Steep },
+			seed: seedWhere(
+				func(u float64) bool { return steep.Delay(1, u) <= 10*time.Millisecond },
+				func(u float64) bool { return steep.Delay(2, u) >= 300*time.Millisecond }),
 			deadline: 200 * time.Millisecond,
 			attempts: 2,
 		},
 	} {
-		layer := try(e2ev1.NewLayerService(cli, dubboretry.Defaults(withBackoff(tc.backoff)), dubboretry.WithJitterSeed(tc.seed))).must(t)
+		svc := try(e2ev1.NewBackoffService(cli, dubboretry.WithJitterSeed(tc.seed))).must(t)
 		ctx, cancel := context.WithTimeout(context.Background(), tc.deadline)
 		id := id(t, unavailable)
-		_, err := layer.Declared(ctx, &e2ev1.Request{Id: id, Fail: 1000})
+		_, err := tc.method(svc)(ctx, &e2ev1.Request{Id: id, Fail: 1000})
 		cancel()
 		if code := triple_protocol.CodeOf(err); code != unavailable {
 			t.Errorf("%s: the call failed with %v (%v), want the last attempt's %v", tc.name, code, err, unavailable)

@@ -14,12 +14,6 @@ import (
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
-// budgeted is onUnavailable with a budget of ratio 0.1 and the .proto's
-// default reserve of 10 retries a second.
-func budgeted(b dubboretry.Budget) *dubboretry.ServicePolicy {
-	return &dubboretry.ServicePolicy{Methods: onUnavailable.Methods, Budget: &b}
-}
-
 // callAll makes calls calls of method from 8 goroutines, each call with a
 // fresh id, and returns the ids and how many calls succeeded.
 func callAll(t *testing.T, method unary, calls int) (ids []string, succeeded int) {
@@ -53,15 +47,15 @@ func callAll(t *testing.T, method unary, calls int) (ids []string, succeeded int
 }
 
 // An outage: three providers, each in a process of its own, fail every
-// attempt. Declared has 3 retries. Without a budget each call makes 4
-// attempts (the last one on a provider already tried); with a budget of
-// ratio 0.1 (and the default reserve of 10 a second over the 10 s window)
-// the outage costs the providers at most 1.15 attempts a call: 2,000 first
-// attempts, 0.1 × 2,000 + 10 × 10 retries.
+// attempt. BudgetService.Declared has 3 retries of UNAVAILABLE and, in its
+// .proto, a budget of ratio 0.1 (and the default reserve of 10 a second
+// over the 10 s window): the outage costs the providers at most 1.15
+// attempts a call, 2,000 first attempts and 0.1 × 2,000 + 10 × 10 retries.
+// Without the budget (dubboretry.WithoutBudget, layer 3) each call makes 4
+// attempts (the last one on a provider already tried).
 func TestOutageBudget(t *testing.T) {
 	providers := startProviders(t, "fail", "fail", "fail")
 	cli := clientOf(t, providers)
-	budget := dubboretry.Budget{Ratio: 0.1, MinRetriesPerSecond: 10}
 	const calls = 2000
 	for _, tc := range []struct {
 		name string
@@ -69,14 +63,15 @@ func TestOutageBudget(t *testing.T) {
 		want func(perCall float64) bool
 		says string
 	}{
-		{"without a budget", []client.ReferenceOption{dubboretry.Defaults(budgeted(budget)), dubboretry.WithoutBudget()},
+		// First: it spends nothing of the budget the second case has.
+		{"without a budget", []client.ReferenceOption{dubboretry.WithoutBudget()},
 			func(a float64) bool { return a == 4 }, "4.0"},
-		{"with a budget of ratio 0.1", []client.ReferenceOption{dubboretry.Defaults(budgeted(budget))},
+		{"with the .proto's budget of ratio 0.1", nil,
 			func(a float64) bool { return a > 1 && a <= 1.15 }, "above 1, at most 1.15"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			layer := try(e2ev1.NewLayerService(cli, tc.opts...)).must(t)
-			ids, succeeded := callAll(t, layer.Declared, calls)
+			svc := try(e2ev1.NewBudgetService(cli, tc.opts...)).must(t)
+			ids, succeeded := callAll(t, svc.Declared, calls)
 			if succeeded != 0 {
 				t.Errorf("%d calls succeeded on providers that fail every attempt", succeeded)
 			}
@@ -91,18 +86,16 @@ func TestOutageBudget(t *testing.T) {
 }
 
 // Transient failures: three providers fail 10% of attempts at random
-// (seeded). With the same budget, the retries the failures need fit in it:
-// at least 99% of 2,000 calls succeed.
+// (seeded). With the same policy as BudgetService's, the retries the
+// failures need fit in the budget: at least 99% of 2,000 calls succeed.
+// SpareBudgetService's budget is not the one TestOutageBudget spends:
+// budgets are per service.
 func TestTransientFailuresBudget(t *testing.T) {
 	providers := startProviders(t, "flaky:1:10", "flaky:2:10", "flaky:3:10")
 	cli := clientOf(t, providers)
-	// PlainService.Declared: 3 retries given here, the .proto's policy by
-	// hand. Its budget is not the one TestOutageBudget spends: budgets are
-	// per service.
-	plain := try(e2ev1.NewPlainService(cli, client.WithRetries(3),
-		dubboretry.Defaults(budgeted(dubboretry.Budget{Ratio: 0.1, MinRetriesPerSecond: 10})))).must(t)
+	svc := try(e2ev1.NewSpareBudgetService(cli)).must(t)
 	const calls = 2000
-	ids, succeeded := callAll(t, plain.Declared, calls)
+	ids, succeeded := callAll(t, svc.Declared, calls)
 	attempts := total(counts(t, providers...), ids)
 	if succeeded < calls*99/100 {
 		t.Errorf("%d of %d calls succeeded, want at least 99%%", succeeded, calls)

@@ -22,28 +22,31 @@ var tight struct {
 }
 
 // TestConcurrentCallsShareTheBudget makes calls from 32 goroutines on two
-// services, each shared by all of them, under the race detector in the
-// test command.
+// references of LooseBudgetService, each shared by all of them, under the
+// race detector in the test command.
 //
-// With a budget that is not binding (a reserve of 10⁷ retries), the
-// budget changes nothing: every call sees exactly the attempts its
+// With the .proto's budget, which never binds (a reserve of 10⁷ retries),
+// the budget changes nothing: every call sees exactly the attempts its
 // failures and retries make. A call fails its first k attempts (k seeded,
 // 0 to 5) with UNAVAILABLE, which Declared retries 3 times: it makes
 // min(k, 3) + 1 attempts and succeeds when k <= 3.
 //
-// With a binding budget (ratio 0.1, no reserve), every call failing every
-// attempt, the retries never exceed 0.1 × the first attempts. With no
-// reserve that holds over any run, however many windows it spans: a retry
-// stays counted in the window as long as the first attempts that allowed
-// it do.
+// With a binding budget (ratio 0.1, no reserve: dubboretry.WithBudget at
+// layer 3, for a .proto cannot declare a budget without a reserve), every
+// call failing every attempt, the retries never exceed 0.1 × the first
+// attempts. With no reserve that holds over any run, however many windows
+// it spans: a retry stays counted in the window as long as the first
+// attempts that allowed it do. The two references of the service declare
+// different budgets, so each enforces its own: the binding one must not
+// take a retry from the other, which the exact counts of the other show.
 func TestConcurrentCallsShareTheBudget(t *testing.T) {
 	const (
 		goroutines = 32
-		calls      = 2000 // per service
+		calls      = 2000 // per reference
 	)
 	cli := newClient(t)
-	loose := try(e2ev1.NewLayerService(cli, dubboretry.Defaults(budgeted(dubboretry.Budget{Ratio: 1, MinRetriesPerSecond: 1_000_000})))).must(t)
-	binding := try(e2ev1.NewLayerService(cli, dubboretry.Defaults(budgeted(dubboretry.Budget{Ratio: 0.1})))).must(t)
+	loose := try(e2ev1.NewLooseBudgetService(cli)).must(t)
+	binding := try(e2ev1.NewLooseBudgetService(cli, dubboretry.WithBudget(0.1, 0))).must(t)
 
 	// A bound, not a measurement: a call that hangs fails the test instead
 	// of the test run.

@@ -3,10 +3,17 @@ package policy
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/client"
+	clusterpkg "dubbo.apache.org/dubbo-go/v3/cluster/cluster"
+	"dubbo.apache.org/dubbo-go/v3/cluster/directory"
+	"dubbo.apache.org/dubbo-go/v3/common/constant"
+	"dubbo.apache.org/dubbo-go/v3/common/extension"
+	protocolbase "dubbo.apache.org/dubbo-go/v3/protocol/base"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
@@ -15,29 +22,23 @@ import (
 // The cluster of a service with a policy keeps what failover does, on
 // providers in processes of their own: a retry goes to a provider not yet
 // tried, client.WithSticky holds, and client.WithCallRetries sets the
-// count.
+// count. FullPolicyService has every part of a policy in its .proto:
+// Declared retries UNAVAILABLE 3 times after delays of up to 1, 2 and 4 ms,
+// under a budget (ratio 1, 1,000 a second) that does not bind.
 func TestFailoverKept(t *testing.T) {
 	ps := startProviders(t, "fail", "ok", "fail", "ok")
 	failA, okA, failB, okB := ps[0], ps[1], ps[2], ps[3]
-	policy := dubboretry.Defaults(&dubboretry.ServicePolicy{
-		Methods: []dubboretry.MethodPolicy{{
-			Name:    "Declared",
-			RetryOn: onUnavailable.Methods[0].RetryOn,
-			Backoff: &dubboretry.Backoff{Initial: time.Millisecond, Max: 4 * time.Millisecond, Multiplier: 2},
-		}},
-		Budget: &dubboretry.Budget{Ratio: 1, MinRetriesPerSecond: 1000},
-	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const calls = 200
 
 	t.Run("a retry goes to a provider not yet tried", func(t *testing.T) {
 		providers := []*provider{failA, okA, failB}
-		layer := try(e2ev1.NewLayerService(clientOf(t, providers), policy)).must(t)
+		svc := try(e2ev1.NewFullPolicyService(clientOf(t, providers))).must(t)
 		ids := make([]string, calls)
 		for i := range ids {
 			ids[i] = fmt.Sprintf("%s#%d", t.Name(), i)
-			resp, err := layer.Declared(ctx, &e2ev1.Request{Id: ids[i]})
+			resp, err := svc.Declared(ctx, &e2ev1.Request{Id: ids[i]})
 			if err != nil {
 				t.Fatalf("%s: %v; want success, with 3 retries over 3 providers", ids[i], err)
 			}
@@ -63,10 +64,10 @@ func TestFailoverKept(t *testing.T) {
 
 	t.Run("WithCallRetries sets the count", func(t *testing.T) {
 		providers := []*provider{failA, failB}
-		layer := try(e2ev1.NewLayerService(clientOf(t, providers), policy)).must(t)
+		svc := try(e2ev1.NewFullPolicyService(clientOf(t, providers))).must(t)
 		for _, n := range []int{0, 1, 5} {
 			id := fmt.Sprintf("%s#%d", t.Name(), n)
-			if _, err := layer.Declared(ctx, &e2ev1.Request{Id: id}, client.WithCallRetries(n)); err == nil {
+			if _, err := svc.Declared(ctx, &e2ev1.Request{Id: id}, client.WithCallRetries(n)); err == nil {
 				t.Fatalf("%s: succeeded on failing providers", id)
 			}
 			if got := total(counts(t, providers...), []string{id}); got != n+1 {
@@ -77,11 +78,11 @@ func TestFailoverKept(t *testing.T) {
 
 	t.Run("WithSticky holds", func(t *testing.T) {
 		providers := []*provider{okA, okB}
-		layer := try(e2ev1.NewLayerService(clientOf(t, providers), client.WithSticky(), policy)).must(t)
+		svc := try(e2ev1.NewFullPolicyService(clientOf(t, providers), client.WithSticky())).must(t)
 		for _, method := range []struct {
 			name string
 			call unary
-		}{{"Declared", layer.Declared}, {"Undeclared", layer.Undeclared}} {
+		}{{"Declared", svc.Declared}, {"Undeclared", svc.Undeclared}} {
 			ids := make([]string, 40)
 			for i := range ids {
 				ids[i] = fmt.Sprintf("%s/%s#%d", t.Name(), method.name, i)
@@ -96,4 +97,88 @@ func TestFailoverKept(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A service whose .proto declares no retry_on, backoff or budget runs on
+// dubbo-go's failover cluster, even in a process where dubboretry's is
+// installed (package e2ev1 imports dubboretry, for the services of
+// policy.proto): nothing of dubboretry runs on its calls. LayerService
+// declares retries only: Declared retries every failure that is not a
+// business error 3 times, whatever its code; Undeclared takes dubbo-go's
+// 2 retries; Never none. RetryOnService, created beside it from the same
+// client, is the control: it joins dubboretry's cluster.
+func TestNoPolicyKeepsFailover(t *testing.T) {
+	joined := spyClusters(t, constant.ClusterKeyFailover, dubboretry.ClusterName)
+	cli := newClient(t)
+	layer := try(e2ev1.NewLayerService(cli)).must(t)
+	withPolicy := try(e2ev1.NewRetryOnService(cli)).must(t)
+	for _, c := range []struct {
+		service string
+		want    string
+	}{
+		{e2ev1.LayerServiceName, constant.ClusterKeyFailover},
+		{e2ev1.RetryOnServiceName, dubboretry.ClusterName},
+	} {
+		if got := joined.of(c.service); !slices.Equal(got, []string{c.want}) {
+			t.Errorf("%s joined the clusters %q, want [%q]", c.service, got, c.want)
+		}
+	}
+
+	check(t,
+		attempt{"unavailable", layer.Declared, unavailable, 4, nil},
+		attempt{"invalid argument", layer.Declared, invalidArgument, 4, nil},
+		attempt{"deadline exceeded", layer.Declared, deadlineCode, 4, nil},
+		attempt{"internal", layer.Declared, internal, 4, nil},
+		attempt{"Undeclared: dubbo-go's 2 retries", layer.Undeclared, invalidArgument, 3, nil},
+		attempt{"Never: retries 0 in its .proto", layer.Never, unavailable, 1, nil},
+		attempt{"WithCallRetries(1)", layer.Declared, invalidArgument, 2, []client.CallOption{client.WithCallRetries(1)}},
+		// The control: RetryOnService's .proto retries UNAVAILABLE only.
+		attempt{"RetryOnService: invalid argument", withPolicy.Declared, invalidArgument, 1, nil},
+	)
+	checkBusiness(t, "LayerService.Declared", layer.Declared)
+}
+
+// joins records which clusters the services joined, by interface name.
+type joins struct {
+	mu sync.Mutex
+	by map[string][]string
+}
+
+func (j *joins) of(service string) []string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return slices.Clone(j.by[service])
+}
+
+// spyClusters replaces the clusters names with wrappers that record which
+// service joins them, until the test ends, and returns the record. The
+// wrappers join the service to the cluster they replace, which then runs
+// every call: they change nothing but the record.
+func spyClusters(t *testing.T, names ...string) *joins {
+	j := &joins{by: make(map[string][]string)}
+	for _, name := range names {
+		// failover's and dubboretry's clusters are stateless: one instance
+		// joins any number of services.
+		inner, err := extension.GetCluster(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		extension.SetCluster(name, func() clusterpkg.Cluster { return spy{name, inner, j} })
+		t.Cleanup(func() { extension.SetCluster(name, func() clusterpkg.Cluster { return inner }) })
+	}
+	return j
+}
+
+type spy struct {
+	name  string
+	inner clusterpkg.Cluster
+	j     *joins
+}
+
+func (s spy) Join(dir directory.Directory) protocolbase.Invoker {
+	service := dir.GetURL().Service()
+	s.j.mu.Lock()
+	s.j.by[service] = append(s.j.by[service], s.name)
+	s.j.mu.Unlock()
+	return s.inner.Join(dir)
 }

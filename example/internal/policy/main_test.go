@@ -1,8 +1,11 @@
 // Package policy tests the runtime module dubboretry end to end: retry_on,
-// backoff and budget, given to the generated constructors by hand as the
-// generator will emit them (dubboretry.Defaults, layer 2) and as callers
-// give them (dubboretry.With…, layer 3), on real Triple servers that count
-// the attempts they see.
+// backoff and budget as the .proto declares them (testdata/proto/e2e/v1/
+// policy.proto), which the generated NewXxxService hands to dubboretry
+// (layer 2), and as callers override them (dubboretry.With…, layer 3), on
+// real Triple servers that count the attempts they see. Services whose
+// .proto declares no policy (LayerService, PlainService) show that they
+// keep dubbo-go's failover, and serve as hosts for dubboretry.Defaults
+// given by hand, where the API itself is tested.
 //
 // One server runs in the test process. Tests that need several providers
 // of one service re-execute the test binary as providers (a process can
@@ -141,21 +144,33 @@ func (l *log) gaps(id string) []time.Duration {
 	return out
 }
 
-// register adds the unary services of e2e/v1 that the tests call to srv,
-// each attempt counted in seen and answered by b.
+// register adds the services of e2e/v1 that the tests call to srv, each
+// attempt counted in seen and answered by b.
 func register(srv *server.Server, b behaviour) error {
 	h := handler{b}
 	return errors.Join(
 		e2ev1.RegisterLayerServiceHandler(srv, &LayerServer{h}),
 		e2ev1.RegisterPlainServiceHandler(srv, &PlainServer{h}),
+		e2ev1.RegisterRetryOnServiceHandler(srv, &RetryOnServer{h}),
+		e2ev1.RegisterBackoffServiceHandler(srv, &BackoffServer{h}),
+		e2ev1.RegisterBudgetServiceHandler(srv, &BudgetServer{h}),
+		e2ev1.RegisterSpareBudgetServiceHandler(srv, &SpareBudgetServer{h}),
+		e2ev1.RegisterLooseBudgetServiceHandler(srv, &LooseBudgetServer{h}),
+		e2ev1.RegisterFullPolicyServiceHandler(srv, &FullPolicyServer{h}),
 	)
 }
 
 // The handlers. dubbo-go registers a handler under the name of its type,
 // and only if the type is exported: one exported type per service.
 type (
-	LayerServer struct{ handler }
-	PlainServer struct{ handler }
+	LayerServer       struct{ handler }
+	PlainServer       struct{ handler }
+	RetryOnServer     struct{ handler }
+	BackoffServer     struct{ handler }
+	BudgetServer      struct{ handler }
+	SpareBudgetServer struct{ handler }
+	LooseBudgetServer struct{ handler }
+	FullPolicyServer  struct{ handler }
 )
 
 type handler struct{ b behaviour }
@@ -177,6 +192,18 @@ func (h handler) Undeclared(ctx context.Context, req *e2ev1.Request) (*e2ev1.Res
 }
 
 func (h handler) Never(ctx context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return h.serve(ctx, req)
+}
+
+func (h BackoffServer) Short(ctx context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return h.serve(ctx, req)
+}
+
+func (h BackoffServer) Flat(ctx context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
+	return h.serve(ctx, req)
+}
+
+func (h BackoffServer) Steep(ctx context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
 	return h.serve(ctx, req)
 }
 

@@ -99,7 +99,7 @@ func provide(mode string) error {
 	return err
 }
 
-// A provider is a child process serving LayerService and PlainService.
+// A provider is a child process serving the services of register.
 type provider struct {
 	tri  string // the Triple address
 	http string // the address of its attempt counts

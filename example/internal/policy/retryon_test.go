@@ -18,13 +18,6 @@ const (
 	internal        = triple_protocol.CodeInternal
 )
 
-// onUnavailable is what the generator will emit for LayerService if its
-// .proto said retry_on: [CODE_UNAVAILABLE] for Declared (whose .proto
-// default is 3 retries).
-var onUnavailable = dubboretry.ServicePolicy{Methods: []dubboretry.MethodPolicy{
-	{Name: "Declared", RetryOn: []triple_protocol.Code{unavailable}},
-}}
-
 // attempt is one call and the attempts the server should see.
 type attempt struct {
 	name     string
@@ -50,33 +43,40 @@ func check(t *testing.T, cases ...attempt) {
 	}
 }
 
-// retry_on: [CODE_UNAVAILABLE] in the .proto: a code it does not list ends
-// the call after one attempt, with that attempt's code; UNAVAILABLE gets
-// the retries + 1 attempts. A business error is never retried.
-func TestRetryOnFromProto(t *testing.T) {
-	cli := newClient(t)
-	layer := try(e2ev1.NewLayerService(cli, dubboretry.Defaults(&onUnavailable))).must(t)
-	check(t,
-		attempt{"unavailable: listed", layer.Declared, unavailable, 4, nil},
-		attempt{"invalid argument", layer.Declared, invalidArgument, 1, nil},
-		attempt{"deadline exceeded", layer.Declared, deadlineCode, 1, nil},
-		attempt{"internal", layer.Declared, internal, 1, nil},
-		attempt{"a method without retry_on: dubbo-go's rule", layer.Undeclared, invalidArgument, 3, nil},
-		attempt{"WithCallRetries(0) turns retries off", layer.Declared, unavailable, 1, []client.CallOption{client.WithCallRetries(0)}},
-		attempt{"WithCallRetries(1)", layer.Declared, unavailable, 2, []client.CallOption{client.WithCallRetries(1)}},
-	)
-	bizID := id(t, unavailable)
-	_, err := layer.Declared(context.Background(), &e2ev1.Request{Id: bizID, Business: true})
-	if code := triple_protocol.CodeOf(err); code != triple_protocol.CodeBizError || seen.attempts(bizID) != 1 {
-		t.Errorf("business error: %v after %d attempts, want %v after 1", code, seen.attempts(bizID), triple_protocol.CodeBizError)
+// checkBusiness makes a call that fails with a business error, which is
+// never retried.
+func checkBusiness(t *testing.T, name string, method unary) {
+	t.Helper()
+	id := id(t, unavailable)
+	_, err := method(context.Background(), &e2ev1.Request{Id: id, Business: true})
+	if code := triple_protocol.CodeOf(err); code != triple_protocol.CodeBizError || seen.attempts(id) != 1 {
+		t.Errorf("%s: business error: %v after %d attempts, want %v after 1", name, code, seen.attempts(id), triple_protocol.CodeBizError)
 	}
+}
+
+// retry_on: [CODE_UNAVAILABLE] in the .proto of RetryOnService.Declared
+// (3 retries): a code it does not list ends the call after one attempt,
+// with that attempt's code; UNAVAILABLE gets the retries + 1 attempts. A
+// business error is never retried.
+func TestRetryOnFromProto(t *testing.T) {
+	svc := try(e2ev1.NewRetryOnService(newClient(t))).must(t)
+	check(t,
+		attempt{"unavailable: listed", svc.Declared, unavailable, 4, nil},
+		attempt{"invalid argument", svc.Declared, invalidArgument, 1, nil},
+		attempt{"deadline exceeded", svc.Declared, deadlineCode, 1, nil},
+		attempt{"internal", svc.Declared, internal, 1, nil},
+		attempt{"a method without retry_on: dubbo-go's rule", svc.Undeclared, invalidArgument, 3, nil},
+		attempt{"WithCallRetries(0) turns retries off", svc.Declared, unavailable, 1, []client.CallOption{client.WithCallRetries(0)}},
+		attempt{"WithCallRetries(1)", svc.Declared, unavailable, 2, []client.CallOption{client.WithCallRetries(1)}},
+	)
+	checkBusiness(t, "Declared", svc.Declared)
 }
 
 // Layer 3 overrides the .proto's list: WithRetryOn for the whole service,
 // WithMethodRetryOn for one method, over WithRetryOn, in any order.
 func TestRetryOnOverridden(t *testing.T) {
 	cli := newClient(t)
-	service := try(e2ev1.NewLayerService(cli, dubboretry.Defaults(&onUnavailable), dubboretry.WithRetryOn(internal))).must(t)
+	service := try(e2ev1.NewRetryOnService(cli, dubboretry.WithRetryOn(internal))).must(t)
 	check(t,
 		attempt{"WithRetryOn(internal): internal", service.Declared, internal, 4, nil},
 		attempt{"WithRetryOn(internal): unavailable", service.Declared, unavailable, 1, nil},
@@ -85,10 +85,10 @@ func TestRetryOnOverridden(t *testing.T) {
 		attempt{"WithRetryOn(internal), a method without retry_on, unavailable", service.Undeclared, unavailable, 1, nil},
 	)
 	for _, opts := range [][]client.ReferenceOption{
-		{dubboretry.Defaults(&onUnavailable), dubboretry.WithRetryOn(internal), dubboretry.WithMethodRetryOn("Declared", deadlineCode, unavailable)},
-		{dubboretry.WithMethodRetryOn("Declared", deadlineCode, unavailable), dubboretry.WithRetryOn(internal), dubboretry.Defaults(&onUnavailable)},
+		{dubboretry.WithRetryOn(internal), dubboretry.WithMethodRetryOn("Declared", deadlineCode, unavailable)},
+		{dubboretry.WithMethodRetryOn("Declared", deadlineCode, unavailable), dubboretry.WithRetryOn(internal)},
 	} {
-		method := try(e2ev1.NewLayerService(cli, opts...)).must(t)
+		method := try(e2ev1.NewRetryOnService(cli, opts...)).must(t)
 		check(t,
 			attempt{"WithMethodRetryOn: deadline exceeded", method.Declared, deadlineCode, 4, nil},
 			attempt{"WithMethodRetryOn: unavailable", method.Declared, unavailable, 4, nil},
@@ -96,36 +96,100 @@ func TestRetryOnOverridden(t *testing.T) {
 			attempt{"WithMethodRetryOn, other method: WithRetryOn", method.Undeclared, internal, 3, nil},
 		)
 	}
-	anyCode := try(e2ev1.NewLayerService(cli, dubboretry.Defaults(&onUnavailable), dubboretry.WithRetryOn())).must(t)
+	anyCode := try(e2ev1.NewRetryOnService(cli, dubboretry.WithRetryOn())).must(t)
 	check(t, attempt{"WithRetryOn(): dubbo-go's rule", anyCode.Declared, invalidArgument, 4, nil})
 }
 
 // A policy stays with its service: services created after it from the same
-// client, with no policy, retry as dubbo-go does (and install nothing).
+// client, whose .proto declares none, retry as dubbo-go does.
 func TestPolicyDoesNotLeak(t *testing.T) {
 	cli := newClient(t)
-	layer := try(e2ev1.NewLayerService(cli, dubboretry.Defaults(&onUnavailable), dubboretry.WithRetryOn(internal))).must(t)
+	svc := try(e2ev1.NewRetryOnService(cli, dubboretry.WithRetryOn(internal))).must(t)
 	plain := try(e2ev1.NewPlainService(cli)).must(t)
-	bare := try(e2ev1.NewLayerService(cli)).must(t)
+	layer := try(e2ev1.NewLayerService(cli)).must(t)
 	check(t,
-		attempt{"the service with the policy", layer.Declared, invalidArgument, 1, nil},
+		attempt{"the service with the policy", svc.Declared, invalidArgument, 1, nil},
 		attempt{"PlainService: dubbo-go's 2 retries, every code", plain.Declared, invalidArgument, 3, nil},
-		attempt{"LayerService without the policy: its .proto's 3 retries, every code", bare.Declared, invalidArgument, 4, nil},
+		attempt{"LayerService, no policy: its .proto's 3 retries, every code", layer.Declared, invalidArgument, 4, nil},
 	)
 }
 
 // A cluster the caller chose other than failover wins, and the policy is
-// not enforced: failfast makes one attempt whatever the policy says.
+// not enforced: failfast makes one attempt whatever the policy says, in
+// whatever order the caller gives it and the options of dubboretry (the
+// generated constructor passes the .proto's policy after them all).
 func TestCallersClusterWins(t *testing.T) {
 	cli := newClient(t)
+	for _, tc := range []struct {
+		name string
+		opts []client.ReferenceOption
+		code triple_protocol.Code // a code the policy alone would retry
+	}{
+		{"failfast", []client.ReferenceOption{client.WithClusterFailFast()}, unavailable},
+		{"failfast, WithRetryOn", []client.ReferenceOption{client.WithClusterFailFast(), dubboretry.WithRetryOn(internal)}, internal},
+		{"WithRetryOn, failfast", []client.ReferenceOption{dubboretry.WithRetryOn(internal), client.WithClusterFailFast()}, internal},
+	} {
+		failfast := try(e2ev1.NewRetryOnService(cli, tc.opts...)).must(t)
+		check(t, attempt{tc.name, failfast.Declared, tc.code, 1, nil})
+	}
+	// Failover chosen explicitly is the policy's cluster: the policy holds.
+	for _, tc := range []struct {
+		name     string
+		opts     []client.ReferenceOption
+		retried  triple_protocol.Code
+		notRetry triple_protocol.Code
+	}{
+		{"failover", []client.ReferenceOption{client.WithClusterFailOver()}, unavailable, internal},
+		{"failover, WithRetryOn", []client.ReferenceOption{client.WithClusterFailOver(), dubboretry.WithRetryOn(internal)}, internal, unavailable},
+		{"WithRetryOn, failover", []client.ReferenceOption{dubboretry.WithRetryOn(internal), client.WithClusterFailOver()}, internal, unavailable},
+	} {
+		failover := try(e2ev1.NewRetryOnService(cli, tc.opts...)).must(t)
+		check(t,
+			attempt{tc.name + ": retried", failover.Declared, tc.retried, 4, nil},
+			attempt{tc.name + ": not retried", failover.Declared, tc.notRetry, 1, nil},
+		)
+	}
+}
+
+// onUnavailable is the policy the generator emits for RetryOnService,
+// given here by hand to PlainService, whose .proto declares none.
+var onUnavailable = dubboretry.ServicePolicy{Methods: []dubboretry.MethodPolicy{
+	{Name: "Declared", RetryOn: []triple_protocol.Code{unavailable}},
+}}
+
+// dubboretry.Defaults, the API the generated code calls, given by hand:
+// it is layer 2 wherever it comes among the options, under the caller's
+// options of dubboretry and the cluster the caller chose. PlainService
+// declares nothing: dubbo-go's 2 retries.
+func TestDefaultsByHand(t *testing.T) {
+	cli := newClient(t)
+	svc := try(e2ev1.NewPlainService(cli, dubboretry.Defaults(&onUnavailable))).must(t)
+	check(t,
+		attempt{"Defaults: unavailable", svc.Declared, unavailable, 3, nil},
+		attempt{"Defaults: invalid argument", svc.Declared, invalidArgument, 1, nil},
+		attempt{"Defaults, a method it does not name", svc.Undeclared, invalidArgument, 3, nil},
+	)
+	checkBusiness(t, "Defaults", svc.Declared)
+	for _, opts := range [][]client.ReferenceOption{
+		{dubboretry.Defaults(&onUnavailable), dubboretry.WithRetryOn(internal), dubboretry.WithMethodRetryOn("Declared", deadlineCode, unavailable)},
+		{dubboretry.WithMethodRetryOn("Declared", deadlineCode, unavailable), dubboretry.WithRetryOn(internal), dubboretry.Defaults(&onUnavailable)},
+	} {
+		method := try(e2ev1.NewPlainService(cli, opts...)).must(t)
+		check(t,
+			attempt{"WithMethodRetryOn: deadline exceeded", method.Declared, deadlineCode, 3, nil},
+			attempt{"WithMethodRetryOn: unavailable", method.Declared, unavailable, 3, nil},
+			attempt{"WithMethodRetryOn: internal", method.Declared, internal, 1, nil},
+			attempt{"WithMethodRetryOn, other method: WithRetryOn", method.Undeclared, internal, 3, nil},
+			attempt{"WithMethodRetryOn, other method: WithRetryOn, unavailable", method.Undeclared, unavailable, 1, nil},
+		)
+	}
 	for _, opts := range [][]client.ReferenceOption{
 		{client.WithClusterFailFast(), dubboretry.Defaults(&onUnavailable)},
 		{dubboretry.Defaults(&onUnavailable), client.WithClusterFailFast()},
 	} {
-		failfast := try(e2ev1.NewLayerService(cli, opts...)).must(t)
+		failfast := try(e2ev1.NewPlainService(cli, opts...)).must(t)
 		check(t, attempt{"failfast", failfast.Declared, unavailable, 1, nil})
 	}
-	// Failover chosen explicitly is the policy's cluster: the policy holds.
-	failover := try(e2ev1.NewLayerService(cli, client.WithClusterFailOver(), dubboretry.Defaults(&onUnavailable))).must(t)
+	failover := try(e2ev1.NewPlainService(cli, client.WithClusterFailOver(), dubboretry.Defaults(&onUnavailable))).must(t)
 	check(t, attempt{"failover", failover.Declared, internal, 1, nil})
 }

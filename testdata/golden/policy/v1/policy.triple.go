@@ -73,7 +73,8 @@ type FileLevel interface {
 	// UNAVAILABLE, set by the (retry.v1.file) option of policy/v1/policy.proto; any
 	// other failure ends the call. Backoff from the .proto, set by the
 	// (retry.v1.file) option of policy/v1/policy.proto: the delay before retry n is
-	// drawn from [0, min(10s, 100ms x 2^(n-1))].
+	// drawn from [0, min(10s, 100ms x 2^(n-1))]. Its retries count against the
+	// budget of the service (see NewFileLevel).
 	Get(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error)
 	// Watch calls policy.v1.FileLevel.Watch.
 	//
@@ -100,9 +101,10 @@ type FileLevel interface {
 // method) unless the caller's options of package dubboretry say otherwise: the
 // service runs on dubboretry's cluster, dubbo-go's failover with the policy in
 // its loop.
-// Its retries, in this process, may add at most 0.2 of its calls, plus 10 a
+//
+// Its retries, in this process, may add at most 20% of its calls, plus 10 a
 // second, over any 10 s: a budget set by the (retry.v1.file) option of
-// policy/v1/policy.proto.
+// policy/v1/policy.proto. A retry the budget refuses is not made.
 //
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
@@ -324,7 +326,8 @@ type ServiceLevel interface {
 	// option of policy.v1.ServiceLevel; any other failure ends the call. Backoff
 	// from the .proto, set by the (retry.v1.service) option of
 	// policy.v1.ServiceLevel: the delay before retry n is drawn from [0, min(1s,
-	// 20ms x 3^(n-1))].
+	// 20ms x 3^(n-1))]. Its retries count against the budget of the service (see
+	// NewServiceLevel).
 	Read(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error)
 	// Not idempotent: idempotent_only takes its retries, not the rest.
 	//
@@ -338,7 +341,8 @@ type ServiceLevel interface {
 	// ABORTED, set by the (retry.v1.service) option of policy.v1.ServiceLevel; any
 	// other failure ends the call. Backoff from the .proto, set by the
 	// (retry.v1.service) option of policy.v1.ServiceLevel: the delay before retry n
-	// is drawn from [0, min(1s, 20ms x 3^(n-1))].
+	// is drawn from [0, min(1s, 20ms x 3^(n-1))]. Its retries count against the
+	// budget of the service (see NewServiceLevel).
 	Write(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error)
 }
 
@@ -361,8 +365,10 @@ type ServiceLevel interface {
 // method) unless the caller's options of package dubboretry say otherwise: the
 // service runs on dubboretry's cluster, dubbo-go's failover with the policy in
 // its loop.
-// Its retries, in this process, may add at most 0.1 of its calls, plus 5 a
-// second, over any 10 s: a budget set by its (retry.v1.service) option.
+//
+// Its retries, in this process, may add at most 10% of its calls, plus 5 a
+// second, over any 10 s: a budget set by its (retry.v1.service) option. A retry
+// the budget refuses is not made.
 //
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
@@ -539,7 +545,8 @@ type MethodLevel interface {
 	// DEADLINE_EXCEEDED, and is retried like any other failure. Retried only on
 	// INTERNAL, set by its (retry.v1.method) option; any other failure ends the
 	// call. Backoff from the .proto, set by its (retry.v1.method) option: the delay
-	// before retry n is drawn from [0, min(80ms, 5ms x 2^(n-1))].
+	// before retry n is drawn from [0, min(80ms, 5ms x 2^(n-1))]. Its retries count
+	// against the budget of the service (see NewMethodLevel).
 	Own(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error)
 	// Mixed calls policy.v1.MethodLevel.Mixed.
 	//
@@ -550,7 +557,8 @@ type MethodLevel interface {
 	// failure. Retried only on DEADLINE_EXCEEDED and UNAVAILABLE, set by its
 	// (retry.v1.method) option; any other failure ends the call. Backoff from the
 	// .proto, set by the (retry.v1.file) option of policy/v1/policy.proto: the
-	// delay before retry n is drawn from [0, min(10s, 100ms x 2^(n-1))].
+	// delay before retry n is drawn from [0, min(10s, 100ms x 2^(n-1))]. Its
+	// retries count against the budget of the service (see NewMethodLevel).
 	Mixed(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error)
 }
 
@@ -573,9 +581,10 @@ type MethodLevel interface {
 // method) unless the caller's options of package dubboretry say otherwise: the
 // service runs on dubboretry's cluster, dubbo-go's failover with the policy in
 // its loop.
-// Its retries, in this process, may add at most 0.2 of its calls, plus 10 a
+//
+// Its retries, in this process, may add at most 20% of its calls, plus 10 a
 // second, over any 10 s: a budget set by the (retry.v1.file) option of
-// policy/v1/policy.proto.
+// policy/v1/policy.proto. A retry the budget refuses is not made.
 //
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
