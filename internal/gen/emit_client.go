@@ -57,41 +57,7 @@ func emitClientInterface(w *writer, f *file, s *service) {
 
 // emitNewClient writes the constructor, and the .proto defaults it applies.
 func emitNewClient(w *writer, cfg Config, f *file, s *service) {
-	d := new(doc).line(s.names.NewClient, " constructs a client for the ", string(s.Desc.FullName()), " service.").para()
-	if s.hasDefaults() {
-		d.text("The client applies the retry defaults that " + f.commentPath + " declares (see each method of " +
-			s.names.Client + ") above the client-wide ones of cli (client.WithClientRetries). Options given here" +
-			" (client.WithRetries, client.WithMethod) and on a call (client.WithCallRetries) override them.")
-	} else {
-		d.text(f.commentPath + " declares no retry defaults for this service: the retries of cli apply," +
-			" unless options given here or on a call override them.")
-	}
-	if s.hasTimeouts() {
-		d.para().text("Each attempt of a unary call is limited to the call's timeout" +
-			" (client.WithCallRequestTimeout), else the method's (client.WithMethod), else the service's" +
-			" (client.WithRequestTimeout), else the one " + f.commentPath + " declares (see each method)," +
-			" even when the caller's context has a deadline, which then bounds the whole call. A method" +
-			" with none of these has the client's (client.WithClientRequestTimeout), as dubbo-go applies it.")
-	}
-	if s.hasPolicy() {
-		d.para().text("Which failures are retried, and how far apart, is the .proto's (see each method) unless" +
-			" the caller's options of package dubboretry say otherwise: the service runs on dubboretry's cluster," +
-			" dubbo-go's failover with the policy in its loop.")
-		if b := s.budget; b.Source != NoDefault {
-			d.para().text(fmt.Sprintf("Its retries, in this process, may add at most %s%% of its calls, plus %d a second,"+
-				" over any 10 s: a budget set by %s. A retry the budget refuses is not made.",
-				strconv.FormatFloat(b.Value.Ratio*100, 'g', 6, 64), b.Value.MinRetriesPerSecond, budgetSourceDoc(f, s, b.Source)))
-		}
-	}
-	if cfg.PublishDefaults && s.hasDefaults() {
-		d.para().text("Its providers publish the same defaults on their URLs (the file was generated with" +
-			" publish_defaults), as method-level values, which beat a client.WithRetries in the URL dubbo-go merges:" +
-			" the client gives client.WithRetries to each such method, so that it still beats them.")
-	}
-	w.doc(d.para().
-		text("The service gets its own copy of the reference config of cli, so opts do not leak into" +
-			" other services created from cli.").
-		deprecated(serviceDeprecated(s)))
+	w.doc(constructorDoc(cfg, f, s))
 	w.P("func ", s.names.NewClient, "(cli *", w.qual(clientPackage.Ident("Client")), ", opts ...", w.qual(clientPackage.Ident("ReferenceOption")), ") (", s.names.Client, ", error) {")
 	defaults := "nil"
 	if s.hasDefaults() {
@@ -129,6 +95,46 @@ func emitNewClient(w *writer, cfg Config, f *file, s *service) {
 	if s.hasPolicy() {
 		emitRetryPolicy(w, f, s)
 	}
+}
+
+// constructorDoc is the doc comment of the constructor of s: what it
+// layers, and where each part comes from.
+func constructorDoc(cfg Config, f *file, s *service) *doc {
+	d := new(doc).line(s.names.NewClient, " constructs a client for the ", string(s.Desc.FullName()), " service.").para()
+	if s.hasDefaults() {
+		d.text("The client applies the retry defaults that " + f.commentPath + " declares (see each method of " +
+			s.names.Client + ") above the client-wide ones of cli (client.WithClientRetries). Options given here" +
+			" (client.WithRetries, client.WithMethod) and on a call (client.WithCallRetries) override them.")
+	} else {
+		d.text(f.commentPath + " declares no retry defaults for this service: the retries of cli apply," +
+			" unless options given here or on a call override them.")
+	}
+	if s.hasTimeouts() {
+		d.para().text("Each attempt of a unary call is limited to the call's timeout" +
+			" (client.WithCallRequestTimeout), else the method's (client.WithMethod), else the service's" +
+			" (client.WithRequestTimeout), else the one " + f.commentPath + " declares (see each method)," +
+			" even when the caller's context has a deadline, which then bounds the whole call. A method" +
+			" with none of these has the client's (client.WithClientRequestTimeout), as dubbo-go applies it.")
+	}
+	if s.hasPolicy() {
+		d.para().text("Which failures are retried, and how far apart, is the .proto's (see each method) unless" +
+			" the caller's options of package dubboretry say otherwise: the service runs on dubboretry's cluster," +
+			" dubbo-go's failover with the policy in its loop.")
+		if b := s.budget; b.Source != NoDefault {
+			d.para().text(fmt.Sprintf("Its retries, in this process, may add at most %s%% of its calls, plus %d a second,"+
+				" over any 10 s: a budget set by %s. A retry the budget refuses is not made.",
+				strconv.FormatFloat(b.Value.Ratio*100, 'g', 6, 64), b.Value.MinRetriesPerSecond, budgetSourceDoc(f, s, b.Source)))
+		}
+	}
+	if cfg.PublishDefaults && s.hasDefaults() {
+		d.para().text("Its providers publish the same defaults on their URLs (the file was generated with" +
+			" publish_defaults), as method-level values, which beat a client.WithRetries in the URL dubbo-go merges:" +
+			" the client gives client.WithRetries to each such method, so that it still beats them.")
+	}
+	return d.para().
+		text("The service gets its own copy of the reference config of cli, so opts do not leak into" +
+			" other services created from cli.").
+		deprecated(serviceDeprecated(s))
 }
 
 // emitRetryDefaults writes the .proto's retries of the methods of s.
