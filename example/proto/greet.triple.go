@@ -12,9 +12,16 @@ import (
 	client "dubbo.apache.org/dubbo-go/v3/client"
 	common "dubbo.apache.org/dubbo-go/v3/common"
 	constant "dubbo.apache.org/dubbo-go/v3/common/constant"
+	extension "dubbo.apache.org/dubbo-go/v3/common/extension"
+	filter "dubbo.apache.org/dubbo-go/v3/filter"
 	global "dubbo.apache.org/dubbo-go/v3/global"
+	base "dubbo.apache.org/dubbo-go/v3/protocol/base"
+	result "dubbo.apache.org/dubbo-go/v3/protocol/result"
 	triple_protocol "dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	server "dubbo.apache.org/dubbo-go/v3/server"
+	dubboretry "github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
+	strings "strings"
+	time "time"
 )
 
 // This is a compile-time assertion to ensure that this generated file and the Triple package
@@ -41,6 +48,10 @@ const (
 	GreetServiceGreetProcedure = "/greet.GreetService/Greet"
 	// GreetServiceGreetRetryProcedure is the fully-qualified name of the GreetService's GreetRetry RPC.
 	GreetServiceGreetRetryProcedure = "/greet.GreetService/GreetRetry"
+	// GreetServiceGreetBackoffProcedure is the fully-qualified name of the GreetService's GreetBackoff RPC.
+	GreetServiceGreetBackoffProcedure = "/greet.GreetService/GreetBackoff"
+	// GreetServiceGreetTimeoutProcedure is the fully-qualified name of the GreetService's GreetTimeout RPC.
+	GreetServiceGreetTimeoutProcedure = "/greet.GreetService/GreetTimeout"
 )
 
 var (
@@ -53,14 +64,37 @@ type GreetService interface {
 	// retries apply to it.
 	//
 	// No retry default in the .proto: the client's retries apply (dubbo-go's own
-	// default is 2).
+	// default is 2). Its retries count against the budget of the service (see
+	// NewGreetService).
 	Greet(ctx context.Context, req *GreetRequest, opts ...client.CallOption) (*GreetResponse, error)
 	// GreetRetry may fail a few times before it answers, and is safe to
-	// repeat: retry it up to three times.
+	// repeat: retry it up to three times, when the server is unavailable.
+	// Any other failure would only happen again.
 	//
 	// Retry default from the .proto: 3 retries (at most 4 attempts), set by its
-	// (retry.v1.method) option.
+	// (retry.v1.method) option. Retried only on UNAVAILABLE, set by its
+	// (retry.v1.method) option; any other failure ends the call. Its retries count
+	// against the budget of the service (see NewGreetService).
 	GreetRetry(ctx context.Context, req *GreetRequest, opts ...client.CallOption) (*GreetResponse, error)
+	// GreetBackoff may fail a few times too: retry it up to three times, on
+	// any failure but a business error, and not at once: before retry n,
+	// wait a random delay of up to 50 ms x 2^(n-1).
+	//
+	// Retry default from the .proto: 3 retries (at most 4 attempts), set by its
+	// (retry.v1.method) option. Backoff from the .proto, set by its
+	// (retry.v1.method) option: the delay before retry n is drawn from [0, min(5s,
+	// 50ms x 2^(n-1))]. Its retries count against the budget of the service (see
+	// NewGreetService).
+	GreetBackoff(ctx context.Context, req *GreetRequest, opts ...client.CallOption) (*GreetResponse, error)
+	// Each attempt of GreetTimeout may take 300 ms; one that takes longer is
+	// cut, and retried once.
+	//
+	// Retry default from the .proto: 1 retry (at most 2 attempts), set by its
+	// (retry.v1.method) option. Timeout from the .proto: 300ms for each attempt,
+	// set by its (retry.v1.method) option; an attempt that takes longer fails with
+	// DEADLINE_EXCEEDED, and is retried like any other failure. Its retries count
+	// against the budget of the service (see NewGreetService).
+	GreetTimeout(ctx context.Context, req *GreetRequest, opts ...client.CallOption) (*GreetResponse, error)
 }
 
 // NewGreetService constructs a client for the greet.GreetService service.
@@ -70,10 +104,26 @@ type GreetService interface {
 // (client.WithClientRetries). Options given here (client.WithRetries,
 // client.WithMethod) and on a call (client.WithCallRetries) override them.
 //
+// Each attempt of a unary call is limited to the call's timeout
+// (client.WithCallRequestTimeout), else the method's (client.WithMethod), else
+// the service's (client.WithRequestTimeout), else the one greet.proto declares
+// (see each method), even when the caller's context has a deadline, which then
+// bounds the whole call. A method with none of these has the client's
+// (client.WithClientRequestTimeout), as dubbo-go applies it.
+//
+// Which failures are retried, and how far apart, is the .proto's (see each
+// method) unless the caller's options of package dubboretry say otherwise: the
+// service runs on dubboretry's cluster, dubbo-go's failover with the policy in
+// its loop.
+//
+// Its retries, in this process, may add at most 10% of its calls, plus 2 a
+// second, over any 10 s: a budget set by its (retry.v1.service) option. A retry
+// the budget refuses is not made.
+//
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewGreetService(cli *client.Client, opts ...client.ReferenceOption) (GreetService, error) {
-	conn, err := cli.DialWithInfo("greet.GreetService", &GreetService_ClientInfo, file_greet_proto_retryOptions(_GreetService_retryDefaults, opts)...)
+	conn, err := cli.DialWithInfo("greet.GreetService", &GreetService_ClientInfo, append(file_greet_proto_retryOptions(_GreetService_retryDefaults, file_greet_proto_timeoutOptions(_GreetService_timeouts, opts)), _GreetService_retryPolicy)...)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +137,37 @@ func NewGreetService(cli *client.Client, opts ...client.ReferenceOption) (GreetS
 // configures them by.
 var _GreetService_retryDefaults = []global.MethodConfig{
 	{Name: "GreetRetry", Retries: "3"},
+	{Name: "GreetBackoff", Retries: "3"},
+	{Name: "GreetTimeout", Retries: "1"},
 }
+
+// _GreetService_timeouts are the unary methods of greet.GreetService, by the
+// names dubbo-go configures them by, with the timeouts that greet.proto
+// declares for them: a method with none takes the service's
+// (client.WithRequestTimeout) if the caller gives one.
+var _GreetService_timeouts = []global.MethodConfig{
+	{Name: "Greet"},
+	{Name: "GreetRetry"},
+	{Name: "GreetBackoff"},
+	{Name: "GreetTimeout", RequestTimeout: "300ms"},
+}
+
+// _GreetService_retryPolicy applies the retry_on, backoff and budget that
+// greet.proto declares for greet.GreetService, under the options of package
+// dubboretry that the caller gives.
+var _GreetService_retryPolicy = dubboretry.Defaults(&dubboretry.ServicePolicy{
+	Methods: []dubboretry.MethodPolicy{
+		{
+			Name:    "GreetRetry",
+			RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable},
+		},
+		{
+			Name:    "GreetBackoff",
+			Backoff: &dubboretry.Backoff{Initial: 50 * time.Millisecond, Max: 5 * time.Second, Multiplier: 2},
+		},
+	},
+	Budget: &dubboretry.Budget{Ratio: 0.1, MinRetriesPerSecond: 2},
+})
 
 // SetConsumerGreetService registers srv for dubbo.Load. A service that
 // dubbo.Load creates does not get the retry defaults of the .proto: create it
@@ -117,9 +197,25 @@ func (c *GreetServiceImpl) GreetRetry(ctx context.Context, req *GreetRequest, op
 	return resp, nil
 }
 
+func (c *GreetServiceImpl) GreetBackoff(ctx context.Context, req *GreetRequest, opts ...client.CallOption) (*GreetResponse, error) {
+	resp := new(GreetResponse)
+	if err := c.conn.CallUnary(ctx, []any{req}, resp, "GreetBackoff", opts...); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+func (c *GreetServiceImpl) GreetTimeout(ctx context.Context, req *GreetRequest, opts ...client.CallOption) (*GreetResponse, error) {
+	resp := new(GreetResponse)
+	if err := c.conn.CallUnary(ctx, []any{req}, resp, "GreetTimeout", opts...); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
 var GreetService_ClientInfo = client.ClientInfo{
 	InterfaceName: "greet.GreetService",
-	MethodNames:   []string{"Greet", "GreetRetry"},
+	MethodNames:   []string{"Greet", "GreetRetry", "GreetBackoff", "GreetTimeout"},
 	ConnectionInjectFunc: func(dubboCliRaw any, conn *client.Connection) {
 		dubboCli := dubboCliRaw.(*GreetServiceImpl)
 		dubboCli.conn = conn
@@ -132,8 +228,16 @@ type GreetServiceHandler interface {
 	// retries apply to it.
 	Greet(context.Context, *GreetRequest) (*GreetResponse, error)
 	// GreetRetry may fail a few times before it answers, and is safe to
-	// repeat: retry it up to three times.
+	// repeat: retry it up to three times, when the server is unavailable.
+	// Any other failure would only happen again.
 	GreetRetry(context.Context, *GreetRequest) (*GreetResponse, error)
+	// GreetBackoff may fail a few times too: retry it up to three times, on
+	// any failure but a business error, and not at once: before retry n,
+	// wait a random delay of up to 50 ms x 2^(n-1).
+	GreetBackoff(context.Context, *GreetRequest) (*GreetResponse, error)
+	// Each attempt of GreetTimeout may take 300 ms; one that takes longer is
+	// cut, and retried once.
+	GreetTimeout(context.Context, *GreetRequest) (*GreetResponse, error)
 }
 
 func RegisterGreetServiceHandler(srv *server.Server, hdlr GreetServiceHandler, opts ...server.ServiceOption) error {
@@ -172,6 +276,36 @@ var GreetService_ServiceInfo = server.ServiceInfo{
 			MethodFunc: func(ctx context.Context, args []any, handler any) (any, error) {
 				req := args[0].(*GreetRequest)
 				res, err := handler.(GreetServiceHandler).GreetRetry(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				return triple_protocol.NewResponse(res), nil
+			},
+		},
+		{
+			Name: "GreetBackoff",
+			Type: constant.CallUnary,
+			ReqInitFunc: func() any {
+				return new(GreetRequest)
+			},
+			MethodFunc: func(ctx context.Context, args []any, handler any) (any, error) {
+				req := args[0].(*GreetRequest)
+				res, err := handler.(GreetServiceHandler).GreetBackoff(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				return triple_protocol.NewResponse(res), nil
+			},
+		},
+		{
+			Name: "GreetTimeout",
+			Type: constant.CallUnary,
+			ReqInitFunc: func() any {
+				return new(GreetRequest)
+			},
+			MethodFunc: func(ctx context.Context, args []any, handler any) (any, error) {
+				req := args[0].(*GreetRequest)
+				res, err := handler.(GreetServiceHandler).GreetTimeout(ctx, req)
 				if err != nil {
 					return nil, err
 				}
@@ -244,4 +378,118 @@ func file_greet_proto_retryOptions(defaults []global.MethodConfig, opts []client
 		}
 	}
 	return append(append([]client.ReferenceOption{isolate}, opts...), applyDefaults)
+}
+
+// file_greet_proto_setMethod sets a value of the method name on the reference
+// config ref, unless the caller's configs of the method already set it (has
+// says which do): on a copy of the caller's last config of the method, which
+// dubbo-go reads for the rest, never on the caller's own; else on a config of
+// its own, which keeps the service's sticky (a method config sets sticky too).
+func file_greet_proto_setMethod(ref *global.ReferenceConfig, name string, has func(*global.MethodConfig) bool, set func(*global.MethodConfig)) {
+	last := -1
+	for i, m := range ref.MethodsConfig {
+		if m != nil && m.Name == name {
+			if has(m) {
+				return
+			}
+			last = i
+		}
+	}
+	if last >= 0 {
+		m := ref.MethodsConfig[last].Clone()
+		set(m)
+		ref.MethodsConfig[last] = m
+		return
+	}
+	m := &global.MethodConfig{Name: name, Sticky: ref.Sticky}
+	set(m)
+	ref.MethodsConfig = append(ref.MethodsConfig, m)
+}
+
+// file_greet_proto_timeoutFilter is the name of the consumer filter that limits
+// each attempt of a unary call of a service whose .proto declares a timeout.
+// Every generated file with such a service registers the same filter under it;
+// the version changes when the filter's behaviour does, so that files generated
+// by different versions of the plugin can share a binary.
+const file_greet_proto_timeoutFilter = "protoc-gen-go-retry/attempt-timeout/v1"
+
+func init() {
+	extension.SetFilter(file_greet_proto_timeoutFilter, func() filter.Filter { return file_greet_proto_attemptTimeout{} })
+}
+
+// file_greet_proto_attemptTimeout gives each attempt of a unary call its own
+// deadline: the call's timeout (client.WithCallRequestTimeout), else the
+// method's (methods.<M>.timeout, where file_greet_proto_timeoutOptions puts the
+// caller's client.WithMethod or client.WithRequestTimeout, or else the
+// .proto's). dubbo-go's Triple invoker applies neither: it overwrites the
+// call's timeout with the client's, reads no method's, and applies none at all
+// when the caller's context has a deadline. A method with neither is left to
+// dubbo-go. The filter sits beneath the failover cluster, so a retry gets a
+// full limit of its own; the caller's deadline still bounds the whole call.
+type file_greet_proto_attemptTimeout struct{}
+
+// Invoke makes one attempt. A stream is left alone: it outlives Invoke.
+func (file_greet_proto_attemptTimeout) Invoke(ctx context.Context, next base.Invoker, inv base.Invocation) result.Result {
+	if callType, _ := inv.GetAttribute(constant.CallTypeKey); callType != constant.CallUnary {
+		return next.Invoke(ctx, inv)
+	}
+	// The Triple invoker overwrites the call's timeout attachment with the
+	// client's during the attempt: put the call's back for the next one.
+	call := inv.GetAttachmentInterface(constant.TimeoutKey)
+	defer inv.SetAttachment(constant.TimeoutKey, call)
+	timeout, _ := call.(string)
+	if timeout == "" {
+		timeout = next.GetURL().GetParam("methods."+inv.MethodName()+"."+constant.TimeoutKey, "")
+	}
+	limit, err := time.ParseDuration(timeout)
+	if err != nil || limit <= 0 {
+		return next.Invoke(ctx, inv)
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel() // a unary reply is complete when Invoke returns
+	return next.Invoke(ctx, inv)
+}
+
+// OnResponse passes the result on.
+func (file_greet_proto_attemptTimeout) OnResponse(_ context.Context, res result.Result, _ base.Invoker, _ base.Invocation) result.Result {
+	return res
+}
+
+// file_greet_proto_timeoutOptions returns the caller's opts of a constructor
+// followed by one of its own, which puts the timeout of each of the service's
+// unary methods where file_greet_proto_attemptTimeout reads it, and installs
+// the filter for the service alone. file_greet_proto_retryOptions, which wraps
+// the result, gives the service its own reference config first.
+//
+// timeouts lists the unary methods of the service with the timeouts the .proto
+// declares for them, empty for none. A method's timeout is the caller's
+// client.WithMethod for it, else the caller's client.WithRequestTimeout for the
+// whole service, else the .proto's: dubbo-go keeps the client's timeout
+// (client.WithClientRequestTimeout) apart, and writes it over the service's, so
+// the service's goes to each method.
+func file_greet_proto_timeoutOptions(timeouts []global.MethodConfig, opts []client.ReferenceOption) []client.ReferenceOption {
+	applyTimeouts := func(o *client.ReferenceOptions) {
+		ref := o.Reference
+		for _, t := range timeouts {
+			timeout := ref.RequestTimeout
+			if timeout == "" {
+				timeout = t.RequestTimeout
+			}
+			if timeout != "" {
+				// dubbo-go reads the last config of the method that sets a
+				// timeout: a client.WithMethod's, if there is one.
+				file_greet_proto_setMethod(ref, t.Name,
+					func(m *global.MethodConfig) bool { return m.RequestTimeout != "" },
+					func(m *global.MethodConfig) { m.RequestTimeout = timeout })
+			}
+		}
+		// dubbo-go puts its default filters before the service's.
+		if !strings.Contains(","+ref.Filter+",", ","+file_greet_proto_timeoutFilter+",") {
+			if ref.Filter != "" {
+				ref.Filter += ","
+			}
+			ref.Filter += file_greet_proto_timeoutFilter
+		}
+	}
+	return append(opts[:len(opts):len(opts)], applyTimeouts)
 }

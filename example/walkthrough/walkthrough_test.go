@@ -2,9 +2,12 @@ package walkthrough
 
 import (
 	"context"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
+	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	"dubbo.apache.org/dubbo-go/v3/server"
 	"github.com/dubbogo/gost/log/logger"
 
@@ -14,7 +17,8 @@ import (
 )
 
 // TestWalkthrough runs the demo's calls on a real server: each layer must
-// give the attempts and the outcome the precedence table says.
+// give the attempts and the outcome the precedence table says, and each
+// part of greet.proto's policy what it promises.
 func TestWalkthrough(t *testing.T) {
 	logger.SetLoggerLevel("fatal")
 	handler := &greetserver.GreetTripleServer{}
@@ -26,7 +30,9 @@ func TestWalkthrough(t *testing.T) {
 	}
 	defer stop()
 
-	results, err := Run(context.Background(), addr, handler.Attempts)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	results, err := Run(ctx, addr, handler)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,10 +45,83 @@ func TestWalkthrough(t *testing.T) {
 	}
 	for _, r := range results {
 		if !r.OK() {
-			t.Errorf("layer %s (%s): %d attempts, error %v; want %d attempts, success %v",
-				r.Layer, r.SetBy, r.Attempts, r.Err, r.WantAttempts, r.WantOK)
+			t.Errorf("layer %s (%s): %d attempts, error %v; want %d to %d attempts, success %v; %s",
+				r.Layer, r.SetBy, r.Attempts, r.Err, r.WantMin, r.WantMax, r.WantOK, r.Problem)
 		}
 	}
+
+	// The rows of the policy, checked here on their own, not only by OK.
+	find := func(what string, is func(Result) bool) Result {
+		t.Helper()
+		var found []Result
+		for _, r := range results {
+			if is(r) {
+				found = append(found, r)
+			}
+		}
+		if len(found) != 1 {
+			t.Fatalf("%d rows for %s, want 1", len(found), what)
+		}
+		return found[0]
+	}
+	t.Run("retry_on", func(t *testing.T) {
+		r := find("retry_on", func(r Result) bool { return strings.HasPrefix(r.name, greetserver.InvalidArgumentPrefix) })
+		// GreetRetry has 3 retries, on UNAVAILABLE only.
+		if code := triple_protocol.CodeOf(r.Err); r.Attempts != 1 || code != triple_protocol.CodeInvalidArgument {
+			t.Errorf("INVALID_ARGUMENT: %d attempts, error %v; want 1 attempt, INVALID_ARGUMENT", r.Attempts, r.Err)
+		}
+	})
+	t.Run("backoff", func(t *testing.T) {
+		r := find("backoff", func(r Result) bool { return r.check == checkBackoff })
+		if r.Attempts != 4 || r.Err != nil || len(r.Gaps) != 3 {
+			t.Fatalf("%d attempts (%d gaps), error %v; want 4, success", r.Attempts, len(r.Gaps), r.Err)
+		}
+		// The delays WithJitterSeed draws: the n-th is the ceiling of
+		// retry n (50ms x 2^(n-1), greet.proto's) times the n-th draw.
+		draws := rand.New(rand.NewPCG(JitterSeed, JitterSeed))
+		for i, gap := range r.Gaps {
+			ceiling := 50 * time.Millisecond << i
+			delay := time.Duration(draws.Float64() * float64(ceiling))
+			if r.Delays[i] != delay {
+				t.Errorf("delay %d: the walkthrough drew %v, want %v", i+1, r.Delays[i], delay)
+			}
+			// A gap adds an exchange with the server to its delay; only
+			// its lower bound is certain.
+			if gap < delay {
+				t.Errorf("the server saw attempts %d and %d %v apart, less than the delay %v", i+1, i+2, gap, delay)
+			}
+		}
+	})
+	t.Run("timeout", func(t *testing.T) {
+		r := find("timeout", func(r Result) bool { return r.check == checkTimeout })
+		if r.Attempts != 2 || r.Err != nil || !r.Cut {
+			t.Errorf("%d attempts, error %v, first attempt cut %v; want 2 attempts, success, the first cut", r.Attempts, r.Err, r.Cut)
+		}
+		if r.Second < 300*time.Millisecond {
+			t.Errorf("the second attempt came %v into the call, before the first's limit of 300ms", r.Second)
+		}
+	})
+	t.Run("budget", func(t *testing.T) {
+		with := find("the budget", func(r Result) bool { return r.check == checkBudget })
+		without := find("no budget", func(r Result) bool { return r.Calls > 1 && r.noBudget })
+		if without.Attempts != 4*without.Calls {
+			t.Errorf("without a budget: %d attempts for %d calls, want 4 a call", without.Attempts, without.Calls)
+		}
+		// greet.proto: 0.1 x calls + 2 x 10 retries in any 10 s, which the
+		// rows before the outage drew on (unless they left the window).
+		allowed := int(0.1*float64(with.EarlierCalls+with.Calls)+1e-9) + 20
+		lo, hi := with.Calls+allowed-with.EarlierRetries, with.Calls+allowed
+		if with.Attempts < lo || with.Attempts > hi {
+			t.Errorf("with the budget: %d attempts for %d calls, want %d to %d", with.Attempts, with.Calls, lo, hi)
+		}
+		if with.PerCall() >= 1.2 || without.PerCall() != 4 {
+			t.Errorf("attempts a call: %.2f with the budget, %.2f without; want under 1.2, and 4", with.PerCall(), without.PerCall())
+		}
+		if with.EarlierCalls == 0 || with.EarlierRetries == 0 {
+			t.Errorf("the rows before the outage made %d calls and %d retries through the budget, want some", with.EarlierCalls, with.EarlierRetries)
+		}
+	})
+
 	if t.Failed() || strings.Contains(table.String(), "UNEXPECTED") {
 		t.Logf("the demo prints:\n%s", table.String())
 	}

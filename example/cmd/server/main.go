@@ -1,5 +1,6 @@
 // Command server serves the Greet service on a port, as the server of
-// dubbo-go's retry sample does, and logs every attempt of GreetRetry.
+// dubbo-go's retry sample does, and logs every attempt of its methods but
+// Greet.
 package main
 
 import (
@@ -23,12 +24,12 @@ func main() {
 		log.Fatal(err)
 	}
 	handler := &greetserver.GreetTripleServer{
-		OnAttempt: func(name string, attempt int, err error) {
+		OnAttempt: func(method, name string, attempt int, err error) {
 			if err != nil {
-				log.Printf("GreetRetry(%q): attempt %d fails: %v", name, attempt, err)
+				log.Printf("%s(%q): attempt %d fails: %v", method, name, attempt, err)
 				return
 			}
-			log.Printf("GreetRetry(%q): attempt %d succeeds", name, attempt)
+			log.Printf("%s(%q): attempt %d succeeds", method, name, attempt)
 		},
 	}
 	if err := greet.RegisterGreetServiceHandler(srv, handler); err != nil {

@@ -1,7 +1,7 @@
 // Command walkthrough starts the Greet server on a free loopback port and
-// calls GreetRetry once through each layer of dubbo-go's retry settings,
-// printing the attempts the server saw. It exits 1 if any call did not do
-// what the precedence table says.
+// calls it through each layer of dubbo-go's retry settings and each part of
+// greet.proto's retry policy, printing the attempts the server saw. It
+// exits 1 if any row did not do what the walkthrough expects.
 package main
 
 import (
@@ -33,10 +33,13 @@ func main() {
 	}
 	defer stop()
 
-	fmt.Printf("GreetRetry on %s fails its first %d attempts, then answers.\n\n", addr, greetserver.Failures)
+	fmt.Printf("GreetService on %s fails the first %d attempts of a call, then answers,\n"+
+		"unless the request asks it to fail every attempt (with INVALID_ARGUMENT, or UNAVAILABLE\n"+
+		"in an outage) or to take %v over its first.\n\n",
+		addr, greetserver.Failures, greetserver.SlowAttempt)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	results, err := walkthrough.Run(ctx, addr, handler.Attempts)
+	results, err := walkthrough.Run(ctx, addr, handler)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "walkthrough:", err)
 		os.Exit(1)
