@@ -11,41 +11,29 @@
 # It prints the results through benchstat: the one in PATH, else
 # golang.org/x/perf/cmd/benchstat@latest from the module proxy, else raw.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
-ROUNDS=${ROUNDS:-6}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/bench-lib.sh"
 
 go -C example test -c -o "$tmp/bench.test" ./internal/bench
 cd example/internal/bench
-
-# bench FILE PATTERN...: one process per pattern, in the order given.
-bench() {
-  local out=$1; shift
-  for pattern in "$@"; do
-    "$tmp/bench.test" -test.run '^$' -test.bench "$pattern" -test.benchmem | grep '^Benchmark' >>"$out"
-  done
-}
 
 stub='^BenchmarkCall$/.*/.*/via=stub$'
 bare='^BenchmarkCall$/.*/.*/via=bare$'
 layer='^BenchmarkNewService$/new=LayerService$'
 plain='^BenchmarkNewService$/new=PlainService$'
 dial='^BenchmarkNewService$/new=bare$'
+# call PATTERN..., new PATTERN...: bench, at the default -cpu, into
+# call.txt and new.txt.
+call() { bench "$tmp/call.txt" "$tmp/bench.test" "" "$@"; }
+new() { bench "$tmp/new.txt" "$tmp/bench.test" "" "$@"; }
 for i in $(seq "$ROUNDS"); do
   case $((i % 3)) in
-  1) bench "$tmp/call.txt" "$stub" "$bare"; bench "$tmp/new.txt" "$layer" "$plain" "$dial" ;;
-  2) bench "$tmp/call.txt" "$bare" "$stub"; bench "$tmp/new.txt" "$plain" "$dial" "$layer" ;;
-  0) bench "$tmp/call.txt" "$stub" "$bare"; bench "$tmp/new.txt" "$dial" "$layer" "$plain" ;;
+  1) call "$stub" "$bare"; new "$layer" "$plain" "$dial" ;;
+  2) call "$bare" "$stub"; new "$plain" "$dial" "$layer" ;;
+  0) call "$stub" "$bare"; new "$dial" "$layer" "$plain" ;;
   esac
 done
 
-benchstat=(benchstat)
-if ! command -v benchstat >/dev/null; then
-  benchstat=(go run golang.org/x/perf/cmd/benchstat@latest)
-fi
-echo "$(go version | cut -d' ' -f3), $(nproc) CPUs, $ROUNDS rounds"
+header
 cd "$tmp"
 mv new.txt NewService
 if ! "${benchstat[@]}" -col /via call.txt || ! "${benchstat[@]}" NewService; then

@@ -23,24 +23,10 @@
 # It prints the results through benchstat: the one in PATH, else
 # golang.org/x/perf/cmd/benchstat@latest from the module proxy, else raw.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-
-ROUNDS=${ROUNDS:-6}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/bench-lib.sh"
 
 go -C example test -c -o "$tmp/bench.test" ./internal/bench
 go -C dubboretry test -c -o "$tmp/dubboretry.test" .
-
-# bench FILE BINARY CPUS PATTERN...: one process per pattern, in the order
-# given, run from the package's directory.
-bench() {
-  local out=$1 bin=$2 cpus=$3
-  shift 3
-  for pattern in "$@"; do
-    "$bin" -test.run '^$' -test.bench "$pattern" -test.benchmem -test.cpu "$cpus" | grep '^Benchmark' >>"$out"
-  done
-}
 
 none='^BenchmarkPolicyCall$/^policy=none$'
 proto='^BenchmarkPolicyCall$/^policy=proto$'
@@ -59,11 +45,7 @@ for i in $(seq "$ROUNDS"); do
   (cd dubboretry && bench "$tmp/runtime.txt" "$tmp/dubboretry.test" 1,2,4 '^BenchmarkBudget$' '^BenchmarkClusterInvoke$')
 done
 
-benchstat=(benchstat)
-if ! command -v benchstat >/dev/null; then
-  benchstat=(go run golang.org/x/perf/cmd/benchstat@latest)
-fi
-echo "$(go version | cut -d' ' -f3), $(nproc) CPUs, $ROUNDS rounds"
+header
 cd "$tmp"
 if ! "${benchstat[@]}" -col /policy call.txt ||
   ! "${benchstat[@]}" paired.txt ||

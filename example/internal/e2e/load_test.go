@@ -78,7 +78,7 @@ func TestLoadOfRandomFailures(t *testing.T) {
 	for _, j := range jobs {
 		attemptsWant := min(j.fail, j.c.retries) + 1
 		want += uint64(attemptsWant)
-		got := attempts.get(j.id)
+		got := attempts.Attempts(j.id)
 		var problem string
 		switch {
 		case got != attemptsWant:
@@ -104,7 +104,7 @@ func TestLoadOfRandomFailures(t *testing.T) {
 
 	// Nothing lost and nothing extra: the server saw exactly these calls,
 	// and exactly the attempts they add up to.
-	ids, total := attempts.byPrefix(t.Name() + "#")
+	ids, total := byPrefix(attempts.Counts(), t.Name()+"#")
 	if ids != calls || total != want {
 		t.Errorf("the server saw %d calls and %d attempts, want %d and %d", ids, total, calls, want)
 	}
@@ -115,12 +115,10 @@ func TestLoadOfRandomFailures(t *testing.T) {
 		calls, succeeded, calls-succeeded, total, mismatches, elapsed.Round(time.Millisecond), workers)
 }
 
-// byPrefix returns how many request ids that start with prefix the
-// counter has seen, and their attempts in total.
-func (c *counter) byPrefix(prefix string) (ids int, total uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for id, n := range c.seen {
+// byPrefix returns how many request ids of counts start with prefix, and
+// their attempts in total.
+func byPrefix(counts map[string]uint32, prefix string) (ids int, total uint64) {
+	for id, n := range counts {
 		if strings.HasPrefix(id, prefix) {
 			ids++
 			total += uint64(n)

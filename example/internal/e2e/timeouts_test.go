@@ -9,62 +9,23 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/global"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
 // These tests walk the timeout column of the precedence table
-// (docs/design.md, "Timeouts") on a real Triple server. The server makes
-// the first attempts of a call sleep for slowSleep, unless the attempt's
-// context ends first; the limit that applies decides whether an attempt is
-// cut, and so how many attempts the server sees: a slow attempt under a
-// short limit is cut and retried, one under a long limit answers. The
-// limits are far from slowSleep either way, so that the tests count
-// attempts and never time anything.
+// (docs/design.md, "Timeouts") on a real Triple server. The server
+// (handlers.Slow) makes the first attempts of a call sleep for slowSleep,
+// unless the attempt's context ends first; the limit that applies decides
+// whether an attempt is cut, and so how many attempts the server sees: a
+// slow attempt under a short limit is cut and retried, one under a long
+// limit answers. The limits are far from slowSleep either way, so that the
+// tests count attempts and never time anything.
 const (
 	short     = 300 * time.Millisecond // what the .proto declares, and what the tests set to cut
 	slowSleep = 1500 * time.Millisecond
 	long      = 5 * time.Second // what the tests set not to cut
 )
-
-// The handlers of the timeout services.
-type (
-	TimeoutServer        struct{ slowServer }
-	ServiceTimeoutServer struct{ slowServer }
-	NoTimeoutServer      struct{ slowServer }
-)
-
-// slowServer serves every method of the timeout services.
-type slowServer struct{}
-
-func (slowServer) serve(ctx context.Context, req *e2ev1.SlowRequest) (*e2ev1.SlowResponse, error) {
-	n := attempts.add(req.Id)
-	if n <= req.Slow {
-		select {
-		case <-time.After(time.Duration(req.SleepMs) * time.Millisecond):
-		case <-ctx.Done():
-			// The client's deadline travels with the attempt: it is over, so
-			// the attempt fails (a response now would read as a success).
-			return nil, triple_protocol.NewError(triple_protocol.CodeDeadlineExceeded, ctx.Err())
-		}
-	}
-	return &e2ev1.SlowResponse{Id: req.Id, Attempts: n}, nil
-}
-
-func (s slowServer) Limited(ctx context.Context, req *e2ev1.SlowRequest) (*e2ev1.SlowResponse, error) {
-	return s.serve(ctx, req)
-}
-
-func (s slowServer) Unlimited(ctx context.Context, req *e2ev1.SlowRequest) (*e2ev1.SlowResponse, error) {
-	return s.serve(ctx, req)
-}
-
-func (s slowServer) Inherit(ctx context.Context, req *e2ev1.SlowRequest) (*e2ev1.SlowResponse, error) {
-	return s.serve(ctx, req)
-}
-
-func (s slowServer) Override(ctx context.Context, req *e2ev1.SlowRequest) (*e2ev1.SlowResponse, error) {
-	return s.serve(ctx, req)
-}
 
 // slowMethod is a unary method of a generated client of the timeout
 // services.
@@ -97,7 +58,7 @@ func (c slowCase) run(t *testing.T) {
 	}
 	id := newID(t)
 	_, err := c.method(t)(ctx, &e2ev1.SlowRequest{Id: id, Slow: c.slow, SleepMs: uint32(sleep / time.Millisecond)}, c.opts...)
-	if got := attempts.get(id); got != c.attempts {
+	if got := attempts.Attempts(id); got != c.attempts {
 		t.Errorf("the server saw %d attempts, want %d", got, c.attempts)
 	}
 	switch {
@@ -121,7 +82,7 @@ func runSlowCases(t *testing.T, cases []slowCase) {
 // from a client of its own with clientOpts, and given serviceOpts.
 func timeoutService(method string, clientOpts []client.ClientOption, serviceOpts ...client.ReferenceOption) func(*testing.T) slowMethod {
 	return func(t *testing.T) slowMethod {
-		svc := try(e2ev1.NewTimeoutService(newClient(t, clientOpts...), serviceOpts...)).must(t)
+		svc := try(e2ev1.NewTimeoutService(testserver.Client(t, clientOpts...), serviceOpts...)).must(t)
 		if method == "Limited" {
 			return svc.Limited
 		}
@@ -142,7 +103,7 @@ func methodTimeout(name string, d time.Duration) client.ReferenceOption {
 func TestTimeoutLayers(t *testing.T) {
 	serviceTimeout := func(method string) func(*testing.T) slowMethod {
 		return func(t *testing.T) slowMethod {
-			svc := try(e2ev1.NewServiceTimeoutService(newClient(t))).must(t)
+			svc := try(e2ev1.NewServiceTimeoutService(testserver.Client(t))).must(t)
 			if method == "Inherit" {
 				return svc.Inherit
 			}
@@ -214,7 +175,7 @@ func TestTimeoutAttempts(t *testing.T) {
 // a caller's deadline of 2 s ends the call, with DEADLINE_EXCEEDED: no
 // more attempts than fit in it (7) reach the server.
 func TestCallerDeadlineBoundsCall(t *testing.T) {
-	svc := try(e2ev1.NewTimeoutService(newClient(t), client.WithRetries(1000))).must(t)
+	svc := try(e2ev1.NewTimeoutService(testserver.Client(t), client.WithRetries(1000))).must(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	id := newID(t)
@@ -222,7 +183,7 @@ func TestCallerDeadlineBoundsCall(t *testing.T) {
 	if code := triple_protocol.CodeOf(err); code != triple_protocol.CodeDeadlineExceeded {
 		t.Errorf("the call ended with %v (%v), want %v", code, err, triple_protocol.CodeDeadlineExceeded)
 	}
-	if n := attempts.get(id); n < 1 || n > 7 {
+	if n := attempts.Attempts(id); n < 1 || n > 7 {
 		t.Errorf("the server saw %d attempts in 2 s of attempts cut at 300 ms each, want 1 to 7", n)
 	}
 }
@@ -231,7 +192,7 @@ func TestCallerDeadlineBoundsCall(t *testing.T) {
 // another created after it from the same client, and a service whose
 // .proto declares no timeout gets no filter.
 func TestNoTimeoutLeak(t *testing.T) {
-	cli := newClient(t)
+	cli := testserver.Client(t)
 	try(e2ev1.NewTimeoutService(cli, client.WithRequestTimeout(short), methodTimeout("Limited", short))).must(t)
 	later := try(e2ev1.NewTimeoutService(cli)).must(t)
 	plain := try(e2ev1.NewNoTimeoutService(cli)).must(t)
@@ -252,7 +213,7 @@ func TestNoTimeoutLeak(t *testing.T) {
 func TestDubboTimeouts(t *testing.T) {
 	noTimeout := func(clientOpts []client.ClientOption, serviceOpts ...client.ReferenceOption) func(*testing.T) slowMethod {
 		return func(t *testing.T) slowMethod {
-			return try(e2ev1.NewNoTimeoutService(newClient(t, clientOpts...), serviceOpts...)).must(t).Unlimited
+			return try(e2ev1.NewNoTimeoutService(testserver.Client(t, clientOpts...), serviceOpts...)).must(t).Unlimited
 		}
 	}
 	deadline := func() (context.Context, context.CancelFunc) {

@@ -3,24 +3,14 @@
 // sends a retry to another provider.
 //
 // A process can export a service only once ("service already defined"), so
-// each provider is a process of its own: the test binary, run again with
-// providerEnv set, which TestMain turns into a provider.
+// each provider is a process of its own (package provider), which serves
+// LayerService and fails every call (mode "fail") or none ("ok").
 package failover
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,27 +20,17 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/server"
 	"github.com/dubbogo/gost/log/logger"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/loopback"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/handlers"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/provider"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
-
-// providerEnv, when set to "ok" or "fail", makes the test binary a provider
-// of e2e.v1.LayerService instead of running the tests.
-const providerEnv = "FAILOVER_TEST_PROVIDER"
-
-// ready starts the line a provider prints once it serves.
-const ready = "failover provider ready"
 
 func TestMain(m *testing.M) {
 	// The failover cluster logs every failed attempt.
 	logger.SetLoggerLevel("fatal")
-	if mode := os.Getenv(providerEnv); mode != "" {
-		if err := provide(mode == "fail"); err != nil {
-			fmt.Fprintln(os.Stderr, "provider:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	provider.Main(func(srv *server.Server, u handlers.Unary) error {
+		return e2ev1.RegisterLayerServiceHandler(srv, &handlers.LayerServer{Unary: u})
+	})
 	os.Exit(m.Run())
 }
 
@@ -78,9 +58,8 @@ func TestMain(m *testing.M) {
 //     retries, makes one attempt and fails whenever it lands on a failing
 //     provider.
 func TestFailoverAcrossProviders(t *testing.T) {
-	failA := startProvider(t, "fail")
-	healthy := startProvider(t, "ok")
-	failB := startProvider(t, "fail")
+	ps := provider.Start(t, "fail", "ok", "fail")
+	failA, healthy, failB := ps[0], ps[1], ps[2]
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -88,10 +67,10 @@ func TestFailoverAcrossProviders(t *testing.T) {
 
 	for _, topo := range []struct {
 		name      string
-		providers []*provider
+		providers []*provider.Provider
 	}{
-		{"one of two fails", []*provider{failA, healthy}},
-		{"two of three fail", []*provider{failA, healthy, failB}},
+		{"one of two fails", []*provider.Provider{failA, healthy}},
+		{"two of three fail", []*provider.Provider{failA, healthy, failB}},
 	} {
 		t.Run(topo.name, func(t *testing.T) {
 			svc := service(t, topo.providers)
@@ -107,7 +86,7 @@ func TestFailoverAcrossProviders(t *testing.T) {
 				}
 			}
 
-			seen := counts(t, failA, healthy, failB)
+			seen := provider.Counts(t, failA, healthy, failB)
 			// byFailures[n] is the number of calls that failed n times
 			// before they succeeded.
 			byFailures := make([]int, len(topo.providers))
@@ -134,7 +113,7 @@ func TestFailoverAcrossProviders(t *testing.T) {
 	}
 
 	t.Run("no retries, no failover", func(t *testing.T) {
-		svc := service(t, []*provider{failA, healthy})
+		svc := service(t, []*provider.Provider{failA, healthy})
 		ids := make([]string, calls)
 		succeeded := 0
 		for i := range ids {
@@ -147,7 +126,7 @@ func TestFailoverAcrossProviders(t *testing.T) {
 				t.Errorf("%s: %v, want success or %v", ids[i], err, triple_protocol.CodeUnavailable)
 			}
 		}
-		seen := counts(t, failA, healthy)
+		seen := provider.Counts(t, failA, healthy)
 		landedHealthy := 0
 		for _, id := range ids {
 			if a, h := seen[0][id], seen[1][id]; a+h != 1 {
@@ -170,7 +149,7 @@ func TestFailoverAcrossProviders(t *testing.T) {
 // carry the service's sticky, or Declared would stop sticking to one
 // provider while Undeclared sticks.
 func TestStickyWithProtoDefaults(t *testing.T) {
-	providers := []*provider{startProvider(t, "ok"), startProvider(t, "ok")}
+	providers := provider.Start(t, "ok", "ok")
 	svc := service(t, providers, client.WithSticky())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -189,7 +168,7 @@ func TestStickyWithProtoDefaults(t *testing.T) {
 				t.Fatalf("%s: %v", ids[i], err)
 			}
 		}
-		seen := counts(t, providers...)
+		seen := provider.Counts(t, providers...)
 		var landed [2]int
 		for _, id := range ids {
 			for p := range providers {
@@ -205,13 +184,9 @@ func TestStickyWithProtoDefaults(t *testing.T) {
 
 // service returns a LayerService, created with opts, that reaches
 // providers directly.
-func service(t *testing.T, providers []*provider, opts ...client.ReferenceOption) e2ev1.LayerService {
+func service(t *testing.T, providers []*provider.Provider, opts ...client.ReferenceOption) e2ev1.LayerService {
 	t.Helper()
-	urls := make([]string, len(providers))
-	for i, p := range providers {
-		urls[i] = "tri://" + p.tri
-	}
-	cli, err := client.NewClient(client.WithClientURL(strings.Join(urls, ";")))
+	cli, err := client.NewClient(client.WithClientURL(provider.URL(providers)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,166 +195,4 @@ func service(t *testing.T, providers []*provider, opts ...client.ReferenceOption
 		t.Fatal(err)
 	}
 	return svc
-}
-
-// counts returns the attempts each of providers has seen, by request id.
-func counts(t *testing.T, providers ...*provider) []map[string]uint32 {
-	t.Helper()
-	hc := &http.Client{Timeout: 10 * time.Second}
-	out := make([]map[string]uint32, len(providers))
-	for i, p := range providers {
-		resp, err := hc.Get("http://" + p.http + "/attempts")
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = json.NewDecoder(resp.Body).Decode(&out[i])
-		resp.Body.Close()
-		if err != nil {
-			t.Fatalf("attempts of %s: %v", p.tri, err)
-		}
-	}
-	return out
-}
-
-// A provider is a child process serving LayerService.
-type provider struct {
-	tri  string // the Triple address
-	http string // the address of its attempt counts
-}
-
-// startProvider runs the test binary as a provider that fails every call
-// (mode "fail") or none ("ok"), and stops it when the test ends.
-func startProvider(t *testing.T, mode string) *provider {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), providerEnv+"="+mode)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	// The provider serves until its standard input closes: when the test
-	// ends, or if the test process dies without ending it.
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-
-	lines := make(chan string, 1)
-	exited := make(chan error, 1)
-	go func() {
-		// Read all of stdout, which Wait requires before it is called.
-		s := bufio.NewScanner(stdout)
-		for s.Scan() {
-			if strings.HasPrefix(s.Text(), ready) {
-				lines <- s.Text()
-			}
-		}
-		exited <- cmd.Wait()
-	}()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			stdin.Close()
-			select {
-			case <-exited:
-			case <-time.After(10 * time.Second):
-				cmd.Process.Kill()
-				<-exited
-			}
-		})
-	}
-	t.Cleanup(stop)
-
-	var line string
-	select {
-	case line = <-lines:
-	case err := <-exited:
-		exited <- err // for stop
-		t.Fatalf("provider %q exited before it served: %v\n%s", mode, err, stderr.String())
-	case <-time.After(30 * time.Second):
-		cmd.Process.Kill()
-		stop()
-		t.Fatalf("provider %q did not serve within 30s:\n%s", mode, stderr.String())
-	}
-	p := new(provider)
-	if _, err := fmt.Sscanf(strings.TrimPrefix(line, ready), " tri=%s http=%s", &p.tri, &p.http); err != nil {
-		t.Fatalf("provider %q: %q: %v", mode, line, err)
-	}
-	return p
-}
-
-// provide serves LayerService on a free loopback port, failing every
-// attempt with CodeUnavailable if fail is set, and the attempts it has
-// seen over HTTP, until standard input closes.
-func provide(fail bool) error {
-	p := &Provider{fail: fail, seen: make(map[string]uint32)}
-	tri, stop, err := loopback.Serve(func(srv *server.Server) error {
-		return e2ev1.RegisterLayerServiceHandler(srv, p)
-	})
-	if err != nil {
-		return err
-	}
-	defer stop()
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		json.NewEncoder(w).Encode(p.seen)
-	}))
-
-	fmt.Printf("%s tri=%s http=%s\n", ready, tri, l.Addr())
-	_, err = io.Copy(io.Discard, os.Stdin)
-	return err
-}
-
-// Provider serves LayerService and counts attempts by request id. dubbo-go
-// registers only exported handler types.
-type Provider struct {
-	fail bool
-	mu   sync.Mutex
-	seen map[string]uint32
-}
-
-func (p *Provider) serve(req *e2ev1.Request) (*e2ev1.Response, error) {
-	p.mu.Lock()
-	p.seen[req.Id]++
-	n := p.seen[req.Id]
-	p.mu.Unlock()
-	if p.fail {
-		return nil, triple_protocol.NewError(triple_protocol.CodeUnavailable, fmt.Errorf("attempt %d of %s fails here", n, req.Id))
-	}
-	return &e2ev1.Response{Id: req.Id, Attempts: n}, nil
-}
-
-func (p *Provider) Declared(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return p.serve(req)
-}
-
-func (p *Provider) Undeclared(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return p.serve(req)
-}
-
-func (p *Provider) Never(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return p.serve(req)
-}
-
-var errStreams = triple_protocol.NewError(triple_protocol.CodeUnimplemented, errors.New("the failover test calls unary methods only"))
-
-func (*Provider) Bidi(context.Context, e2ev1.LayerService_BidiServer) error { return errStreams }
-
-func (*Provider) Upload(context.Context, e2ev1.LayerService_UploadServer) (*e2ev1.Response, error) {
-	return nil, errStreams
-}
-
-func (*Provider) Download(context.Context, *e2ev1.Request, e2ev1.LayerService_DownloadServer) error {
-	return errStreams
 }

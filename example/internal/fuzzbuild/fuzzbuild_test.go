@@ -13,6 +13,7 @@ package fuzzbuild
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"go/parser"
@@ -20,7 +21,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -34,6 +34,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/pluginpb"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/tempmod"
 	"github.com/dubbo-retry/protoc-gen-go-retry/internal/fuzzcases"
 	"github.com/dubbo-retry/protoc-gen-go-retry/internal/protoc"
 )
@@ -125,11 +126,11 @@ func TestFuzzOutputsBuild(t *testing.T) {
 		t.Fatalf("only %d distinct outputs to build, want at least %d", len(built), minBuilt)
 	}
 
-	newModule(t, dir)
+	if err := tempmod.New(dir, module, repoRoot); err != nil {
+		t.Fatal(err)
+	}
 	for _, verb := range []string{"build", "vet"} {
-		cmd := exec.Command(goCommand(), verb, "./...")
-		cmd.Dir, cmd.Env = dir, append(os.Environ(), "GOWORK=off")
-		out, err := cmd.CombinedOutput()
+		out, err := tempmod.Command(context.Background(), dir, verb, "./...").CombinedOutput()
 		if err == nil {
 			continue
 		}
@@ -219,10 +220,9 @@ func collect(t *testing.T) []sample {
 // buildPlugin builds protoc-gen-go-retry from the source of this checkout.
 func buildPlugin(t *testing.T) protoc.Plugin {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "protoc-gen-go-retry")
-	cmd := exec.Command(goCommand(), "build", "-o", path, "github.com/dubbo-retry/protoc-gen-go-retry/cmd/protoc-gen-go-retry")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building protoc-gen-go-retry: %v\n%s", err, out)
+	path, err := tempmod.BuildPlugin(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
 	return protoc.Exec(path)
 }
@@ -397,32 +397,6 @@ func rewriteImports(name, src string, rename map[string]string) ([]byte, error) 
 	return out, nil
 }
 
-// newModule makes dir the module of the outputs: the example module's
-// requirements, with this checkout for protoc-gen-go-retry.
-func newModule(t *testing.T, dir string) {
-	t.Helper()
-	root, err := filepath.Abs(repoRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"go.mod", "go.sum"} {
-		b, err := os.ReadFile(filepath.Join(repoRoot, "example", f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command(goCommand(), "mod", "edit", "-module", module,
-		"-replace", "github.com/dubbo-retry/protoc-gen-go-retry="+root,
-		"-replace", "github.com/dubbo-retry/protoc-gen-go-retry/dubboretry="+filepath.Join(root, "dubboretry"))
-	cmd.Dir, cmd.Env = dir, append(os.Environ(), "GOWORK=off")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go mod edit: %v\n%s", err, out)
-	}
-}
-
 // failures returns the output of go build or go vet by the sample
 // directory (s012) whose package it is about.
 func failures(out []byte) map[string]string {
@@ -445,11 +419,3 @@ var (
 	packageLine = regexp.MustCompile(`^# ` + regexp.QuoteMeta(module) + `/(s\d+)/`)
 	fileLine    = regexp.MustCompile(`^(?:vet: )?\.?/?(s\d+)/`)
 )
-
-// goCommand is the go command that runs the tests.
-func goCommand() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
-}

@@ -12,6 +12,8 @@ import (
 	_ "dubbo.apache.org/dubbo-go/v3/imports"
 	"dubbo.apache.org/dubbo-go/v3/protocol"
 	"dubbo.apache.org/dubbo-go/v3/server"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/proc"
 )
 
 // Serve starts a Triple server on a free port of 127.0.0.1 with the
@@ -21,7 +23,7 @@ import (
 // A process can export a given service only once, so it can run one server
 // with a given service.
 func Serve(register func(*server.Server) error) (addr string, stop func(), err error) {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return "", nil, err
 	}
@@ -41,32 +43,16 @@ func Serve(register func(*server.Server) error) (addr string, stop func(), err e
 	go func() { served <- srv.ServeContext(ctx) }()
 
 	addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		conn, err := net.Dial("tcp", addr)
-		if err == nil {
-			conn.Close()
-			return addr, cancel, nil
-		}
+	if err := proc.Await(30*time.Second, 20*time.Millisecond, func() error {
 		select {
 		case err := <-served:
-			cancel()
-			return "", nil, fmt.Errorf("the server stopped: %v", err)
-		case <-time.After(20 * time.Millisecond):
+			return proc.Gone(fmt.Errorf("the server stopped: %v", err))
+		default:
+			return proc.Accepting(addr)
 		}
-		if time.Now().After(deadline) {
-			cancel()
-			return "", nil, fmt.Errorf("nothing listens on %s after 30s", addr)
-		}
+	}); err != nil {
+		cancel()
+		return "", nil, fmt.Errorf("serving on %s: %v", addr, err)
 	}
-}
-
-// freePort returns a port of 127.0.0.1 that nothing listens on.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return addr, cancel, nil
 }

@@ -9,6 +9,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -32,7 +33,7 @@ var (
 // lower bound, and logs how much longer the gaps were.
 func TestBackoffGaps(t *testing.T) {
 	const seed, calls = 2026, 20
-	svc := try(e2ev1.NewBackoffService(newClient(t), dubboretry.WithJitterSeed(seed))).must(t)
+	svc := try(e2ev1.NewBackoffService(testserver.Client(t), dubboretry.WithJitterSeed(seed))).must(t)
 	draws := rand.New(rand.NewPCG(seed, seed))
 
 	var delays, gaps time.Duration
@@ -43,7 +44,7 @@ func TestBackoffGaps(t *testing.T) {
 		if code := triple_protocol.CodeOf(err); code != unavailable {
 			t.Fatalf("the call failed with %v, want %v", code, unavailable)
 		}
-		got := seen.gaps(id)
+		got := seen.Gaps(id)
 		if len(got) != 3 {
 			t.Fatalf("%s: %d attempts, want 4", id, len(got)+1)
 		}
@@ -79,13 +80,13 @@ func seedWhere(want ...func(float64) bool) uint64 {
 // A context deadline that falls inside a delay ends the call with the last
 // attempt's error, not the context's, and no attempt follows.
 func TestDeadlineInsideDelay(t *testing.T) {
-	cli := newClient(t)
+	cli := testserver.Client(t)
 	for _, tc := range []struct {
 		name     string
 		method   func(e2ev1.BackoffService) unary
 		seed     uint64
 		deadline time.Duration
-		attempts int
+		attempts uint32
 	}{
 		{
 			// Flat: the first delay is at least 500ms, the deadline 200ms
@@ -117,7 +118,7 @@ func TestDeadlineInsideDelay(t *testing.T) {
 			t.Errorf("%s: the call failed with %v (%v), want the last attempt's %v", tc.name, code, err, unavailable)
 		}
 		// The call has returned: the cluster makes no attempt after that.
-		if got := seen.attempts(id); got != tc.attempts {
+		if got := seen.Attempts(id); got != tc.attempts {
 			t.Errorf("%s: the server saw %d attempts, want %d", tc.name, got, tc.attempts)
 		}
 	}

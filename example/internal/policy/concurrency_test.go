@@ -10,6 +10,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -44,7 +45,7 @@ func TestConcurrentCallsShareTheBudget(t *testing.T) {
 		goroutines = 32
 		calls      = 2000 // per reference
 	)
-	cli := newClient(t)
+	cli := testserver.Client(t)
 	loose := try(e2ev1.NewLooseBudgetService(cli)).must(t)
 	binding := try(e2ev1.NewLooseBudgetService(cli, dubboretry.WithBudget(0.1, 0))).must(t)
 
@@ -87,7 +88,7 @@ func TestConcurrentCallsShareTheBudget(t *testing.T) {
 		if k > 3 {
 			wantCode = unavailable
 		}
-		got := seen.attempts(o.id)
+		got := int(seen.Attempts(o.id))
 		looseAttempts += got
 		if got != want || o.code != wantCode {
 			if wrong++; wrong <= 10 {
@@ -101,7 +102,7 @@ func TestConcurrentCallsShareTheBudget(t *testing.T) {
 
 	retries := 0
 	for _, o := range bindingOut {
-		got := seen.attempts(o.id)
+		got := int(seen.Attempts(o.id))
 		if got < 1 || got > 4 || o.code != unavailable {
 			t.Errorf("%s: %d attempts, code %v; want 1 to 4 attempts and %v", o.id, got, o.code, unavailable)
 		}

@@ -8,6 +8,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -23,7 +24,7 @@ type attempt struct {
 	name     string
 	method   unary
 	code     triple_protocol.Code // the code every attempt fails with
-	attempts int
+	attempts uint32
 	opts     []client.CallOption
 }
 
@@ -37,7 +38,7 @@ func check(t *testing.T, cases ...attempt) {
 		if got := triple_protocol.CodeOf(err); got != c.code {
 			t.Errorf("%s: the call failed with %v (%v), want %v", c.name, got, err, c.code)
 		}
-		if got := seen.attempts(id); got != c.attempts {
+		if got := seen.Attempts(id); got != c.attempts {
 			t.Errorf("%s: the server saw %d attempts, want %d", c.name, got, c.attempts)
 		}
 	}
@@ -49,8 +50,8 @@ func checkBusiness(t *testing.T, name string, method unary) {
 	t.Helper()
 	id := id(t, unavailable)
 	_, err := method(context.Background(), &e2ev1.Request{Id: id, Business: true})
-	if code := triple_protocol.CodeOf(err); code != triple_protocol.CodeBizError || seen.attempts(id) != 1 {
-		t.Errorf("%s: business error: %v after %d attempts, want %v after 1", name, code, seen.attempts(id), triple_protocol.CodeBizError)
+	if code := triple_protocol.CodeOf(err); code != triple_protocol.CodeBizError || seen.Attempts(id) != 1 {
+		t.Errorf("%s: business error: %v after %d attempts, want %v after 1", name, code, seen.Attempts(id), triple_protocol.CodeBizError)
 	}
 }
 
@@ -59,7 +60,7 @@ func checkBusiness(t *testing.T, name string, method unary) {
 // with that attempt's code; UNAVAILABLE gets the retries + 1 attempts. A
 // business error is never retried.
 func TestRetryOnFromProto(t *testing.T) {
-	svc := try(e2ev1.NewRetryOnService(newClient(t))).must(t)
+	svc := try(e2ev1.NewRetryOnService(testserver.Client(t))).must(t)
 	check(t,
 		attempt{"unavailable: listed", svc.Declared, unavailable, 4, nil},
 		attempt{"invalid argument", svc.Declared, invalidArgument, 1, nil},
@@ -75,7 +76,7 @@ func TestRetryOnFromProto(t *testing.T) {
 // Layer 3 overrides the .proto's list: WithRetryOn for the whole service,
 // WithMethodRetryOn for one method, over WithRetryOn, in any order.
 func TestRetryOnOverridden(t *testing.T) {
-	cli := newClient(t)
+	cli := testserver.Client(t)
 	service := try(e2ev1.NewRetryOnService(cli, dubboretry.WithRetryOn(internal))).must(t)
 	check(t,
 		attempt{"WithRetryOn(internal): internal", service.Declared, internal, 4, nil},
@@ -103,7 +104,7 @@ func TestRetryOnOverridden(t *testing.T) {
 // A policy stays with its service: services created after it from the same
 // client, whose .proto declares none, retry as dubbo-go does.
 func TestPolicyDoesNotLeak(t *testing.T) {
-	cli := newClient(t)
+	cli := testserver.Client(t)
 	svc := try(e2ev1.NewRetryOnService(cli, dubboretry.WithRetryOn(internal))).must(t)
 	plain := try(e2ev1.NewPlainService(cli)).must(t)
 	layer := try(e2ev1.NewLayerService(cli)).must(t)
@@ -119,7 +120,7 @@ func TestPolicyDoesNotLeak(t *testing.T) {
 // whatever order the caller gives it and the options of dubboretry (the
 // generated constructor passes the .proto's policy after them all).
 func TestCallersClusterWins(t *testing.T) {
-	cli := newClient(t)
+	cli := testserver.Client(t)
 	for _, tc := range []struct {
 		name string
 		opts []client.ReferenceOption
@@ -162,7 +163,7 @@ var onUnavailable = dubboretry.ServicePolicy{Methods: []dubboretry.MethodPolicy{
 // options of dubboretry and the cluster the caller chose. PlainService
 // declares nothing: dubbo-go's 2 retries.
 func TestDefaultsByHand(t *testing.T) {
-	cli := newClient(t)
+	cli := testserver.Client(t)
 	svc := try(e2ev1.NewPlainService(cli, dubboretry.Defaults(&onUnavailable))).must(t)
 	check(t,
 		attempt{"Defaults: unavailable", svc.Declared, unavailable, 3, nil},

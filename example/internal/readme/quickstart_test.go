@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/proc"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/tempmod"
 	"github.com/dubbo-retry/protoc-gen-go-retry/internal/protoc"
 )
 
@@ -43,12 +45,12 @@ func TestQuickStart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	serverOut := new(syncBuffer)
+	serverOut := new(proc.Buffer)
 	stop, err := start(filepath.Join(bin, "server"), serverOut, addr, "-port", strconv.Itoa(port))
 	if err != nil {
 		t.Fatalf("starting the server: %v\n%s", err, serverOut)
@@ -130,7 +132,7 @@ func copyQuickStart(t *testing.T, dir string) string {
 			t.Fatal(err)
 		}
 	}
-	out, err := goCmd(t, filepath.Join(repoRoot, quickstart), "mod", "edit", "-json")
+	out, err := tempmod.Go(filepath.Join(repoRoot, quickstart), "mod", "edit", "-json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,14 +293,18 @@ func hasLine(out, line string) bool {
 // start starts the command at path with args, its output in out, and waits
 // until something listens on addr. stop kills it and waits for it to end; it
 // may be called more than once.
-func start(path string, out *syncBuffer, addr string, args ...string) (stop func(), err error) {
+func start(path string, out *proc.Buffer, addr string, args ...string) (stop func(), err error) {
 	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := make(chan struct{})
+	var waitErr error
+	go func() {
+		waitErr = cmd.Wait()
+		close(exited)
+	}()
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
@@ -308,50 +314,16 @@ func start(path string, out *syncBuffer, addr string, args ...string) (stop func
 			<-exited
 		})
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
-		conn, err := net.Dial("tcp", addr)
-		if err == nil {
-			conn.Close()
-			return stop, nil
-		}
+	if err := proc.Await(time.Minute, 20*time.Millisecond, func() error {
 		select {
-		case err := <-exited:
-			return nil, fmt.Errorf("it exited: %v", err)
-		case <-time.After(20 * time.Millisecond):
+		case <-exited:
+			return proc.Gone(fmt.Errorf("it exited: %v", waitErr))
+		default:
+			return proc.Accepting(addr)
 		}
-		if time.Now().After(deadline) {
-			stop()
-			return nil, fmt.Errorf("nothing listens on %s after a minute", addr)
-		}
+	}); err != nil {
+		stop()
+		return nil, err
 	}
-}
-
-// freePort returns a port of 127.0.0.1 that nothing listens on.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer is a bytes.Buffer that a process can write while the test
-// reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return stop, nil
 }

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/tempmod"
 )
 
 const (
@@ -241,7 +243,7 @@ func TestDubboVersionInCommands(t *testing.T) {
 // dubboVersion is the version of dubbo-go the example module requires.
 func dubboVersion(t *testing.T) string {
 	t.Helper()
-	out, err := goCmd(t, "..", "list", "-m", "-f", "{{.Version}}", "dubbo.apache.org/dubbo-go/v3")
+	out, err := tempmod.Go("..", "list", "-m", "-f", "{{.Version}}", "dubbo.apache.org/dubbo-go/v3")
 	if err != nil {
 		t.Fatal(err)
 	}

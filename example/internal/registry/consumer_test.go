@@ -5,8 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/result"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/proc"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -54,14 +56,10 @@ func runConsumer(t testing.TB, name string, cfg consumerConfig, timeout time.Dur
 		return nil, err
 	}
 	var msgs []message
-	for m := range c.msgs {
+	for m := range c.Messages() {
 		msgs = append(msgs, m)
 	}
-	<-c.exited
-	if c.err != nil {
-		return msgs, fmt.Errorf("%s: %v\n%s", c.name, c.err, c.stderrText())
-	}
-	return msgs, nil
+	return msgs, c.Wait()
 }
 
 // consume runs the consumer that cfg describes.
@@ -106,7 +104,7 @@ func discover(method unary, id string) error {
 // provider is found.
 func discoverBy(call probeCall, id string) error {
 	n := 0
-	return waitFor(context.Background(), discoveryTimeout, func() error {
+	return proc.Await(discoveryTimeout, 50*time.Millisecond, func() error {
 		n++
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -203,16 +201,25 @@ func runScenario(cfg consumerConfig) error {
 			results[i].Err = err.Error()
 		}
 	}
-	for _, addr := range cfg.Counts {
+	if err := addAttempts(results, cfg.Counts, cfg.Scenario); err != nil {
+		return err
+	}
+	say(message{Calls: results})
+	return nil
+}
+
+// addAttempts adds to each of results the attempts of its call (whose id
+// is prefix/name) that the providers serving their counts at addrs saw.
+func addAttempts(results []callResult, addrs []string, prefix string) error {
+	for _, addr := range addrs {
 		seen, err := fetchAttempts(addr)
 		if err != nil {
 			return err
 		}
 		for i := range results {
-			results[i].Attempts += seen[cfg.Scenario+"/"+results[i].Name]
+			results[i].Attempts += seen[prefix+"/"+results[i].Name]
 		}
 	}
-	say(message{Calls: results})
 	return nil
 }
 
@@ -426,7 +433,7 @@ func runLoad(cfg consumerConfig) error {
 	// Call until every provider has answered.
 	seen := make(map[string]bool)
 	n := 0
-	if err := waitFor(context.Background(), discoveryTimeout, func() error {
+	if err := proc.Await(discoveryTimeout, 50*time.Millisecond, func() error {
 		n++
 		id := fmt.Sprintf("discover#%d", n)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -468,17 +475,8 @@ func runLoad(cfg consumerConfig) error {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				id := fmt.Sprintf("load#%d", i)
-				c := &calls[i]
-				c.Start = time.Now().UnixNano()
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				_, err := svc.Read(ctx, &e2ev1.Request{Id: id})
-				cancel()
-				c.End = time.Now().UnixNano()
-				c.Attempts = takeAttempts(id)
-				if err != nil {
-					c.Code = triple_protocol.CodeOf(err).String()
-					c.Err = err.Error()
+				calls[i] = read(svc, fmt.Sprintf("load#%d", i), 10*time.Second)
+				if calls[i].Code != "" {
 					failed.Add(1)
 				}
 				if d := done.Add(1); d%progressEvery == 0 {
@@ -509,7 +507,7 @@ var awaited = make(chan string, 1)
 
 func init() {
 	go func() {
-		if os.Getenv(roleEnv) != "consumer" {
+		if proc.Role() != "consumer" {
 			return
 		}
 		s := bufio.NewScanner(os.Stdin)
@@ -541,17 +539,7 @@ func await(svc e2ev1.GuardedService, calls []loadCall, addrs <-chan string) (*aw
 	}
 	deadline := time.Now().Add(awaitFor)
 	for res.First == 0 && time.Now().Before(deadline) {
-		id := fmt.Sprintf("await#%d", len(res.Calls))
-		c := loadCall{Start: time.Now().UnixNano()}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_, err := svc.Read(ctx, &e2ev1.Request{Id: id})
-		cancel()
-		c.End = time.Now().UnixNano()
-		c.Attempts = takeAttempts(id)
-		if err != nil {
-			c.Code = triple_protocol.CodeOf(err).String()
-			c.Err = err.Error()
-		}
+		c := read(svc, fmt.Sprintf("await#%d", len(res.Calls)), 5*time.Second)
 		for _, a := range c.Attempts {
 			if a.Provider == addr && a.Code == "" {
 				res.First = c.Start
@@ -563,15 +551,26 @@ func await(svc e2ev1.GuardedService, calls []loadCall, addrs <-chan string) (*aw
 	return res, nil
 }
 
+// read calls Read with id, for at most d, and returns the call, with its
+// attempts, as a load reports it.
+func read(svc e2ev1.GuardedService, id string, d time.Duration) loadCall {
+	c := loadCall{Start: time.Now().UnixNano()}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	_, err := svc.Read(ctx, &e2ev1.Request{Id: id})
+	cancel()
+	c.End = time.Now().UnixNano()
+	c.Attempts = takeAttempts(id)
+	if err != nil {
+		c.Code = triple_protocol.CodeOf(err).String()
+		c.Err = err.Error()
+	}
+	return c
+}
+
 // histogram formats how many calls made each number of attempts, in order.
 func histogram(counts map[int]int) string {
-	keys := make([]int, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	sort.Ints(keys)
 	var b []byte
-	for i, k := range keys {
+	for i, k := range slices.Sorted(maps.Keys(counts)) {
 		if i > 0 {
 			b = append(b, ", "...)
 		}

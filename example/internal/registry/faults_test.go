@@ -2,7 +2,8 @@ package registry
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +77,7 @@ func (f *fault) run(t *testing.T) *loadResult {
 	c := startChild(t, "consumer", "consumer", cfg, 3*time.Minute)
 	var res *loadResult
 	acted := false
-	for m := range c.msgs {
+	for m := range c.Messages() {
 		switch {
 		case m.Progress != nil && !acted && m.Progress.Done >= f.at:
 			acted = true
@@ -185,13 +186,8 @@ func orOK(code string) string {
 
 // counts formats a count by key, in key order.
 func counts(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var parts []string
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		parts = append(parts, fmt.Sprintf("%s x%d", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
@@ -207,7 +203,7 @@ func testProviderKilled(t *testing.T) {
 	var killed int64
 	f.rate, f.at = 2000, 3000
 	f.act = func(*child) {
-		victim.kill()
+		victim.Kill()
 		killed = time.Now().UnixNano()
 	}
 	res := f.run(t)

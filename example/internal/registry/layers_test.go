@@ -7,7 +7,6 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/client"
 	"dubbo.apache.org/dubbo-go/v3/global"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/zookeeper"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -210,16 +209,12 @@ func withMethod(name string, opts ...client.ReferenceOption) scenario {
 // (but see checkRegistered on consumers).
 func TestLayersThroughZooKeeper(t *testing.T) {
 	t.Parallel()
-	zk := zookeeper.Start(t)
-	for _, rt := range registrations {
-		t.Run(rt.name, func(t *testing.T) {
-			r := reg{Addr: zk.Addr, Group: newGroup(t), Interface: rt.iface}
-			p := startProvider(t, "A", providerConfig{Registry: r})
-			results := checkScenarios(t, r, p, layerScenarios)
-			logResults(t, layerScenarios, results)
-			checkListening(t, p)
-		})
-	}
+	zk := eachRegistration(t, func(t *testing.T, r reg) {
+		p := startProvider(t, "A", providerConfig{Registry: r})
+		results := checkScenarios(t, r, p, layerScenarios)
+		logResults(t, layerScenarios, results)
+		checkListening(t, p)
+	})
 	if consumers := checkRegistered(t, zkTree(t, zk.Addr)); len(consumers) > 0 {
 		t.Logf("consumers registered under %v, not %s: dubbo-go ignores DUBBO_IP_TO_REGISTRY for them", consumers, loopbackIP)
 	}
@@ -337,14 +332,10 @@ func fromProvider(r reg, n, otherwise uint32) uint32 {
 // (server.WithRetries, server.WithMethod) combine with the layers.
 func TestProviderRetries(t *testing.T) {
 	t.Parallel()
-	zk := zookeeper.Start(t)
-	for _, rt := range registrations {
-		t.Run(rt.name, func(t *testing.T) {
-			r := reg{Addr: zk.Addr, Group: newGroup(t), Interface: rt.iface}
-			retries := providerRetries
-			p := startProvider(t, "A", providerConfig{Registry: r, ServerRetries: &retries, MethodRetries: providerMethodRetries})
-			results := checkScenarios(t, r, p, providerRetriesScenarios)
-			logResults(t, providerRetriesScenarios, results)
-		})
-	}
+	eachRegistration(t, func(t *testing.T, r reg) {
+		retries := providerRetries
+		p := startProvider(t, "A", providerConfig{Registry: r, ServerRetries: &retries, MethodRetries: providerMethodRetries})
+		results := checkScenarios(t, r, p, providerRetriesScenarios)
+		logResults(t, providerRetriesScenarios, results)
+	})
 }

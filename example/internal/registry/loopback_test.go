@@ -111,16 +111,16 @@ func checkListening(t testing.TB, p *provider) {
 	defer resp.Body.Close()
 	var addrs []string
 	if err := json.NewDecoder(resp.Body).Decode(&addrs); err != nil {
-		t.Fatalf("listening addresses of %s: %v", p.name, err)
+		t.Fatalf("listening addresses of %s: %v", p.Name, err)
 	}
 	for _, a := range addrs {
 		host, _, err := net.SplitHostPort(a)
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.Equal(net.ParseIP(loopbackIP)) {
-			t.Errorf("%s listens on %s; every process must bind %s only", p.name, a, loopbackIP)
+			t.Errorf("%s listens on %s; every process must bind %s only", p.Name, a, loopbackIP)
 		}
 	}
 	if runtime.GOOS == "linux" && len(addrs) == 0 {
-		t.Errorf("%s listens nowhere, by /proc: the check is broken", p.name)
+		t.Errorf("%s listens nowhere, by /proc: the check is broken", p.Name)
 	}
 }
 

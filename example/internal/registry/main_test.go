@@ -23,11 +23,11 @@
 //   - With interface-level registration (only), a process finds no provider
 //     for a second reference to an interface, so every consumer
 //     configuration runs in a process of its own: the test binary, run again
-//     with roleEnv set to "consumer", which prints its results as JSON on
-//     stdout. A consumer process creates one service of each interface at
-//     most, and makes the calls of a probe scenario at once.
+//     (package proc) as the role "consumer", which prints its results as
+//     JSON on stdout. A consumer process creates one service of each
+//     interface at most, and makes the calls of a probe scenario at once.
 //   - A process can export a service only once, so every provider is a
-//     process of its own too (roleEnv "provider").
+//     process of its own too (the role "provider").
 //   - A provider's retries reach consumers only with interface-level
 //     registration: with the default registration, consumers rebuild the
 //     provider's URL from its metadata, which keeps only the keys of
@@ -48,18 +48,11 @@
 package registry
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -69,19 +62,12 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/metadata"
 	"dubbo.apache.org/dubbo-go/v3/registry"
 	"github.com/dubbogo/gost/log/logger"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/proc"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/zookeeper"
 )
 
 const (
-	// roleEnv makes the test binary a "provider" or a "consumer", configured
-	// by the JSON in configEnv, instead of running the tests.
-	roleEnv   = "REGISTRY_TEST_ROLE"
-	configEnv = "REGISTRY_TEST_CONFIG"
-
-	// prefix starts every line a provider or consumer prints for the test,
-	// each followed by a message in JSON. Anything else on stdout (dubbo-go
-	// logs there) is ignored.
-	prefix = "registrytest: "
-
 	// logEnv, set to a level ("info", "debug"), makes the providers and
 	// consumers log at that level; the test writes what they log to files
 	// in os.TempDir, and names them. For debugging.
@@ -95,42 +81,32 @@ func TestMain(m *testing.M) {
 	// The failover cluster logs every failed attempt, and the tests fail on
 	// purpose.
 	logger.SetLoggerLevel("fatal")
-	if l := os.Getenv(logEnv); l != "" && os.Getenv(roleEnv) != "" {
+	if l := os.Getenv(logEnv); l != "" && proc.Role() != "" {
 		logger.SetLoggerLevel(l)
 	}
 	// dubbo-go registers the machine's first non-loopback address unless
 	// told otherwise; child processes inherit this.
 	os.Setenv("DUBBO_IP_TO_REGISTRY", loopbackIP)
 
-	role := os.Getenv(roleEnv)
-	if role == "" {
-		os.Exit(m.Run())
-	}
-	var err error
-	switch role {
-	case "provider":
-		var cfg providerConfig
-		if err = json.Unmarshal([]byte(os.Getenv(configEnv)), &cfg); err == nil {
-			err = provide(cfg)
+	// The roles of the test binary run again (startChild), each configured
+	// in JSON.
+	proc.Main(map[string]func(string) error{
+		"provider": configured(provide),
+		"consumer": configured(consume),
+		"zkdump":   configured(dumpZK),
+	})
+	os.Exit(m.Run())
+}
+
+// configured returns role, given its configuration in JSON.
+func configured[T any](role func(T) error) func(string) error {
+	return func(js string) error {
+		var cfg T
+		if err := json.Unmarshal([]byte(js), &cfg); err != nil {
+			return err
 		}
-	case "consumer":
-		var cfg consumerConfig
-		if err = json.Unmarshal([]byte(os.Getenv(configEnv)), &cfg); err == nil {
-			err = consume(cfg)
-		}
-	case "zkdump":
-		var addr string
-		if err = json.Unmarshal([]byte(os.Getenv(configEnv)), &addr); err == nil {
-			err = dumpZK(addr)
-		}
-	default:
-		err = fmt.Errorf("unknown %s %q", roleEnv, role)
+		return role(cfg)
 	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", role, err)
-		os.Exit(1)
-	}
-	os.Exit(0)
 }
 
 // A reg says which registry a process uses and how it registers.
@@ -186,6 +162,20 @@ var registrations = []struct {
 	{"default", false},
 }
 
+// eachRegistration starts a ZooKeeper server and runs f on it, in a
+// subtest, for each of registrations, each in a registry group of its own.
+// It returns the server.
+func eachRegistration(t *testing.T, f func(t *testing.T, r reg)) *zookeeper.Server {
+	t.Helper()
+	zk := zookeeper.Start(t)
+	for _, rt := range registrations {
+		t.Run(rt.name, func(t *testing.T) {
+			f(t, reg{Addr: zk.Addr, Group: newGroup(t), Interface: rt.iface})
+		})
+	}
+	return zk
+}
+
 var groups atomic.Int64
 
 // newGroup returns a registry group no other test uses, in this run or an
@@ -195,7 +185,7 @@ func newGroup(t testing.TB) string {
 	return fmt.Sprintf("registrytest-%s-%d-%d", strings.Trim(name, "-"), os.Getpid(), groups.Add(1))
 }
 
-// A message is what a provider or consumer prints on a line after prefix.
+// A message is what a provider or consumer says to the test (proc.Say).
 // Exactly one field is set.
 type message struct {
 	Ready    *ready       `json:",omitempty"`
@@ -208,27 +198,12 @@ type message struct {
 }
 
 // say prints m for the test process.
-func say(m message) {
-	b, err := json.Marshal(m)
-	if err != nil {
-		panic(err)
-	}
-	os.Stdout.Write(append([]byte(prefix), append(b, '\n')...))
-}
+func say(m message) { proc.Say(m) }
 
 // A child is a provider or consumer process.
 type child struct {
-	t      testing.TB
-	name   string
-	cmd    *exec.Cmd
-	msgs   chan message // the messages it prints; closed when it exits
-	exited chan struct{}
-	err    error // how it exited, once exited is closed
-
-	stderrMu sync.Mutex
-	stderr   bytes.Buffer
-	stopOnce sync.Once
-	stdin    io.WriteCloser
+	*proc.Child[message]
+	t testing.TB
 }
 
 // startChild runs the test binary as role with cfg. The child is killed if
@@ -251,61 +226,34 @@ func spawn(t testing.TB, name, role string, cfg any, timeout time.Duration) (*ch
 	if err != nil {
 		return nil, err
 	}
-	c := &child{t: t, name: name, msgs: make(chan message, 1024), exited: make(chan struct{})}
-	c.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	c.cmd.Env = append(os.Environ(), roleEnv+"="+role, configEnv+"="+string(js),
+	opts := proc.Options{
 		// Under -race, a child reports its races on stderr and exits as it
 		// would without them; checkRaces sorts them out.
-		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" exitcode=0"))
-	c.cmd.Stderr = lockedWriter{&c.stderrMu, &c.stderr}
-	stdin, err := c.cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	c.stdin = stdin
-	stdout, err := c.cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := c.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
+		Env:     []string{"GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" exitcode=0")},
+		Timeout: timeout,
 	}
 	var logs *os.File
 	if os.Getenv(logEnv) != "" {
-		if logs, err = os.CreateTemp("", fmt.Sprintf("registrytest-%s-%d-*.log", role, c.cmd.Process.Pid)); err == nil {
-			t.Logf("%s logs to %s", name, logs.Name())
+		if logs, err = os.CreateTemp("", fmt.Sprintf("registrytest-%s-*.log", role)); err == nil {
+			opts.Output = logs
 		}
 	}
-	timer := time.AfterFunc(timeout, func() { c.cmd.Process.Kill() })
-	go func() {
-		s := bufio.NewScanner(stdout)
-		s.Buffer(nil, 64<<20)
-		for s.Scan() {
-			line, ok := strings.CutPrefix(s.Text(), prefix)
-			if !ok {
-				if logs != nil {
-					fmt.Fprintln(logs, s.Text())
-				}
-				continue
-			}
-			var m message
-			if err := json.Unmarshal([]byte(line), &m); err != nil {
-				fmt.Fprintf(lockedWriter{&c.stderrMu, &c.stderr}, "test: bad message %q: %v\n", line, err)
-				continue
-			}
-			c.msgs <- m
-		}
-		io.Copy(io.Discard, stdout) // so that Wait can return
+	pc, err := proc.Start[message](name, role, string(js), opts)
+	if err != nil {
 		if logs != nil {
 			logs.Close()
 		}
-		c.err = c.cmd.Wait()
-		timer.Stop()
-		close(c.msgs)
-		close(c.exited)
-	}()
+		return nil, err
+	}
+	if logs != nil {
+		t.Logf("%s (pid %d) logs to %s", name, pc.Pid(), logs.Name())
+	}
+	c := &child{pc, t}
 	t.Cleanup(func() {
-		c.stop()
+		c.Stop()
+		if logs != nil {
+			logs.Close()
+		}
 		c.checkRaces()
 	})
 	return c, nil
@@ -320,9 +268,7 @@ const module = "github.com/dubbo-retry/protoc-gen-go-retry/"
 // dependencies' own.
 func (c *child) checkRaces() {
 	c.t.Helper()
-	c.stderrMu.Lock()
-	out := c.stderr.String()
-	c.stderrMu.Unlock()
+	out := c.Stderr()
 	const start, end = "WARNING: DATA RACE", "=================="
 	for {
 		i := strings.Index(out, start)
@@ -349,105 +295,36 @@ func (c *child) checkRaces() {
 			}
 		}
 		if ours {
-			c.t.Errorf("%s: a data race in this repository's code:\n%s", c.name, report)
+			c.t.Errorf("%s: a data race in this repository's code:\n%s", c.Name, report)
 		} else {
-			c.t.Logf("%s: a data race within dubbo-go or its dependencies:\n%s", c.name, report)
+			c.t.Logf("%s: a data race within dubbo-go or its dependencies:\n%s", c.Name, report)
 		}
 	}
-}
-
-// stop ends the child: its standard input closes, and it is killed if it
-// has not exited 10 s later.
-func (c *child) stop() {
-	c.stopOnce.Do(func() {
-		c.stdin.Close()
-		select {
-		case <-c.exited:
-		case <-time.After(10 * time.Second):
-			c.cmd.Process.Kill()
-			<-c.exited
-		}
-	})
 }
 
 // send writes line to the child's standard input.
 func (c *child) send(line string) {
 	c.t.Helper()
-	if _, err := io.WriteString(c.stdin, line+"\n"); err != nil {
-		c.t.Fatalf("%s: %v", c.name, err)
+	if err := c.Send(line); err != nil {
+		c.t.Fatal(err)
 	}
-}
-
-// kill ends the child with SIGKILL, as a crash would, and waits for it.
-func (c *child) kill() {
-	c.stopOnce.Do(func() {
-		c.cmd.Process.Kill()
-		<-c.exited
-	})
 }
 
 // next returns the child's next message, or fails the test if it exits
 // first or prints none for d.
 func (c *child) next(d time.Duration) message {
 	c.t.Helper()
-	select {
-	case m, ok := <-c.msgs:
-		if ok {
-			return m
-		}
-		<-c.exited
-		c.t.Fatalf("%s exited (%v) before it said what the test waits for:\n%s", c.name, c.err, c.stderrText())
-	case <-time.After(d):
-		c.t.Fatalf("%s said nothing for %v:\n%s", c.name, d, c.stderrText())
+	m, err := c.Next(d)
+	if err != nil {
+		c.t.Fatal(err)
 	}
-	panic("unreachable")
+	return m
 }
 
 // wait waits for the child to exit, and fails the test if it failed.
 func (c *child) wait() {
 	c.t.Helper()
-	<-c.exited
-	if c.err != nil {
-		c.t.Fatalf("%s: %v\n%s", c.name, c.err, c.stderrText())
-	}
-}
-
-func (c *child) stderrText() string {
-	c.stderrMu.Lock()
-	defer c.stderrMu.Unlock()
-	const max = 8 << 10
-	s := c.stderr.String()
-	if len(s) > max {
-		s = "...\n" + s[len(s)-max:]
-	}
-	return s
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.w.Write(p)
-}
-
-// waitFor calls f every 50 ms until it returns nil, for at most d, and
-// returns its last error.
-func waitFor(ctx context.Context, d time.Duration, f func() error) error {
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
-	for {
-		err := f()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return errors.Join(err, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err := c.Wait(); err != nil {
+		c.t.Fatal(err)
 	}
 }

@@ -105,14 +105,8 @@ func runProbes(cfg consumerConfig) error {
 		}()
 	}
 	wg.Wait()
-	for _, addr := range cfg.Counts {
-		seen, err := fetchAttempts(addr)
-		if err != nil {
-			return err
-		}
-		for i := range results {
-			results[i].Attempts += seen[cfg.Probes+"/"+results[i].Name]
-		}
+	if err := addAttempts(results, cfg.Counts, cfg.Probes); err != nil {
+		return err
 	}
 	say(message{Probes: &probeReport{Calls: results, Params: seenParams()}})
 	return nil

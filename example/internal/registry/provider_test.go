@@ -2,24 +2,21 @@ package registry
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	dubbo "dubbo.apache.org/dubbo-go/v3"
 	"dubbo.apache.org/dubbo-go/v3/global"
 	"dubbo.apache.org/dubbo-go/v3/protocol"
-	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	"dubbo.apache.org/dubbo-go/v3/server"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/handlers"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/proc"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 	publishv1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/publish/v1"
 )
@@ -97,7 +94,7 @@ func (p *provider) attempts(t testing.TB) map[string]uint32 {
 	t.Helper()
 	seen, err := fetchAttempts(p.counts())
 	if err != nil {
-		t.Fatalf("%s: %v", p.name, err)
+		t.Fatalf("%s: %v", p.Name, err)
 	}
 	return seen
 }
@@ -105,28 +102,18 @@ func (p *provider) attempts(t testing.TB) map[string]uint32 {
 // fetchAttempts returns the attempts the provider at addr has seen, by
 // request id.
 func fetchAttempts(addr string) (map[string]uint32, error) {
-	hc := &http.Client{Timeout: 10 * time.Second}
-	resp, err := hc.Get("http://" + addr + "/registrytest/attempts")
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var seen map[string]uint32
-	if err := json.NewDecoder(resp.Body).Decode(&seen); err != nil {
-		return nil, fmt.Errorf("attempts from %s: %v", addr, err)
-	}
-	return seen, nil
+	return handlers.ReadCounts("http://" + addr + "/registrytest/attempts")
 }
 
 // provide serves the services cfg.Serve names on a free port of
 // 127.0.0.1, registered in cfg.Registry, and the attempts it has seen over
 // HTTP, until standard input closes.
 func provide(cfg providerConfig) error {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return err
 	}
-	seen := &counter{seen: make(map[string]uint32)}
+	seen := handlers.NewLog()
 	if cfg.Load {
 		if cfg.Serve != servePublish || cfg.ServerRetries != nil || cfg.MethodRetries != nil {
 			return fmt.Errorf("Load serves %q only, without options", servePublish)
@@ -157,19 +144,21 @@ func provide(cfg providerConfig) error {
 	}
 	switch cfg.Serve {
 	case "":
-		h := unaryServer{seen}
+		// A call fails its first req.Fail attempts with CodeUnavailable,
+		// which dubbo-go retries, and then answers with the attempts seen.
+		u := handlers.Unary{Log: seen, Behaviour: handlers.ByRequest}
 		err = errors.Join(
-			e2ev1.RegisterLayerServiceHandler(srv, &LayerServer{h}, opts("LayerService")...),
-			e2ev1.RegisterPlainServiceHandler(srv, &PlainServer{h}, opts("PlainService")...),
-			e2ev1.RegisterGuardedServiceHandler(srv, &GuardedServer{h}, opts("GuardedService")...),
-			e2ev1.RegisterFileDefaultServiceHandler(srv, &FileDefaultServer{h}, opts("FileDefaultService")...),
+			e2ev1.RegisterLayerServiceHandler(srv, &handlers.LayerServer{Unary: u}, opts("LayerService")...),
+			e2ev1.RegisterPlainServiceHandler(srv, &handlers.PlainServer{Unary: u}, opts("PlainService")...),
+			e2ev1.RegisterGuardedServiceHandler(srv, &handlers.GuardedServer{Unary: u}, opts("GuardedService")...),
+			e2ev1.RegisterFileDefaultServiceHandler(srv, &handlers.FileDefaultServer{Unary: u}, opts("FileDefaultService")...),
 		)
 	case serveTimeouts:
-		h := slowServer{seen}
+		s := handlers.Slow{Log: seen}
 		err = errors.Join(
-			e2ev1.RegisterTimeoutServiceHandler(srv, &TimeoutServer{h}, opts("TimeoutService")...),
-			e2ev1.RegisterServiceTimeoutServiceHandler(srv, &ServiceTimeoutServer{h}, opts("ServiceTimeoutService")...),
-			e2ev1.RegisterNoTimeoutServiceHandler(srv, &NoTimeoutServer{h}, opts("NoTimeoutService")...),
+			e2ev1.RegisterTimeoutServiceHandler(srv, &handlers.TimeoutServer{Slow: s}, opts("TimeoutService")...),
+			e2ev1.RegisterServiceTimeoutServiceHandler(srv, &handlers.ServiceTimeoutServer{Slow: s}, opts("ServiceTimeoutService")...),
+			e2ev1.RegisterNoTimeoutServiceHandler(srv, &handlers.NoTimeoutServer{Slow: s}, opts("NoTimeoutService")...),
 		)
 	case servePublish:
 		err = publishv1.RegisterPublishServiceHandler(srv, &PublishServer{seen}, opts("PublishService")...)
@@ -187,7 +176,7 @@ func provide(cfg providerConfig) error {
 	// registers an instance once per exported service, deleting and creating
 	// the same node each time: a consumer that looks meanwhile sees no
 	// provider.)
-	if err := srv.AttachHTTPHandler(seen.mux()); err != nil {
+	if err := srv.AttachHTTPHandler(mux(seen)); err != nil {
 		return err
 	}
 
@@ -197,10 +186,10 @@ func provide(cfg providerConfig) error {
 	go func() { served <- srv.ServeContext(ctx) }()
 	tri := net.JoinHostPort(loopbackIP, strconv.Itoa(port))
 	hc := &http.Client{Timeout: 5 * time.Second}
-	if err := waitFor(ctx, 30*time.Second, func() error {
+	if err := proc.Await(30*time.Second, 50*time.Millisecond, func() error {
 		select {
 		case err := <-served:
-			return fmt.Errorf("the server stopped: %v", err)
+			return proc.Gone(fmt.Errorf("the server stopped: %v", err))
 		default:
 		}
 		resp, err := hc.Get("http://" + tri + "/registrytest/listening")
@@ -217,7 +206,7 @@ func provide(cfg providerConfig) error {
 	}
 
 	say(message{Ready: &ready{Tri: tri}})
-	io.Copy(io.Discard, os.Stdin)
+	proc.WaitEnd()
 	// Unregister, for at most 10 s.
 	cancel()
 	select {
@@ -227,98 +216,11 @@ func provide(cfg providerConfig) error {
 	return nil
 }
 
-// freePort returns a port of 127.0.0.1 that nothing listens on.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(loopbackIP, "0"))
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// counter counts attempts by request id.
-type counter struct {
-	mu   sync.Mutex
-	seen map[string]uint32
-}
-
-// mux serves the attempts c has seen at /registrytest/attempts, and the
-// addresses the process listens on at /registrytest/listening.
-func (c *counter) mux() *http.ServeMux {
+// mux serves the attempts seen has logged at /registrytest/attempts, and
+// the addresses the process listens on at /registrytest/listening.
+func mux(seen *handlers.Log) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/registrytest/attempts", func(w http.ResponseWriter, _ *http.Request) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		json.NewEncoder(w).Encode(c.seen)
-	})
+	mux.Handle("/registrytest/attempts", seen)
 	mux.HandleFunc("/registrytest/listening", serveListening)
 	return mux
-}
-
-func (c *counter) add(id string) uint32 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.seen[id]++
-	return c.seen[id]
-}
-
-// The handlers of the e2e/v1 services. dubbo-go registers a handler under
-// the name of its type, and only if the type is exported, so each service
-// has an exported type of its own.
-type (
-	LayerServer       struct{ unaryServer }
-	PlainServer       struct{ unaryServer }
-	GuardedServer     struct{ unaryServer }
-	FileDefaultServer struct{ unaryServer }
-)
-
-// unaryServer serves every unary method of e2e/v1, counting attempts by
-// request id. A call fails its first req.Fail attempts with
-// CodeUnavailable, which dubbo-go retries, and then answers with the
-// attempts seen.
-type unaryServer struct{ seen *counter }
-
-func (s unaryServer) serve(req *e2ev1.Request) (*e2ev1.Response, error) {
-	n := s.seen.add(req.Id)
-	if n <= req.Fail {
-		return nil, triple_protocol.NewError(triple_protocol.CodeUnavailable, fmt.Errorf("attempt %d of %s fails", n, req.Id))
-	}
-	return &e2ev1.Response{Id: req.Id, Attempts: n}, nil
-}
-
-func (s unaryServer) Declared(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return s.serve(req)
-}
-
-func (s unaryServer) Undeclared(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return s.serve(req)
-}
-
-func (s unaryServer) Never(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return s.serve(req)
-}
-
-func (s unaryServer) Read(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return s.serve(req)
-}
-
-func (s unaryServer) Write(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return s.serve(req)
-}
-
-func (s unaryServer) Inherit(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return s.serve(req)
-}
-
-var errStreams = triple_protocol.NewError(triple_protocol.CodeUnimplemented, errors.New("the registry tests call unary methods only"))
-
-func (*LayerServer) Bidi(context.Context, e2ev1.LayerService_BidiServer) error { return errStreams }
-
-func (*LayerServer) Upload(context.Context, e2ev1.LayerService_UploadServer) (*e2ev1.Response, error) {
-	return nil, errStreams
-}
-
-func (*LayerServer) Download(context.Context, *e2ev1.Request, e2ev1.LayerService_DownloadServer) error {
-	return errStreams
 }

@@ -4,12 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +19,8 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/handlers"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/proc"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/zookeeper"
 	publishv1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/publish/v1"
 )
@@ -39,7 +39,7 @@ import (
 // CodeUnavailable, which dubbo-go retries; a call whose id ends with
 // slowMark makes them slow instead (slowSleep, unless the attempt's
 // context ends first) and then answers.
-type PublishServer struct{ seen *counter }
+type PublishServer struct{ seen *handlers.Log }
 
 // slowMark ends the id of a call whose failing attempts are slow instead.
 // The provider counts its attempts under the id without it.
@@ -47,10 +47,10 @@ const slowMark = "~slow"
 
 func (s *PublishServer) serve(ctx context.Context, req *publishv1.Request) (*publishv1.Response, error) {
 	id, slow := strings.CutSuffix(req.Id, slowMark)
-	n := s.seen.add(id)
+	n := s.seen.Add(id)
 	if n <= req.Fail {
 		if slow {
-			if err := sleep(ctx, slowSleep); err != nil {
+			if err := handlers.Sleep(ctx, slowSleep); err != nil {
 				return nil, err
 			}
 		} else {
@@ -82,7 +82,7 @@ func (s *PublishServer) Limited(ctx context.Context, req *publishv1.Request) (*p
 // background. That server takes no HTTP handler, so the provider serves
 // its attempts on a port of its own, and is ready once the Triple port
 // accepts connections; the consumers wait for the registration.
-func provideWithLoad(cfg providerConfig, port int, seen *counter) error {
+func provideWithLoad(cfg providerConfig, port int, seen *handlers.Log) error {
 	opts := append(cfg.Registry.instance(providerApp),
 		dubbo.WithProtocol(protocol.WithTriple(), protocol.WithIp(loopbackIP), protocol.WithPort(port)))
 	ins, err := dubbo.NewInstance(opts...)
@@ -99,20 +99,14 @@ func provideWithLoad(cfg providerConfig, port int, seen *counter) error {
 		return err
 	}
 	defer l.Close()
-	go http.Serve(l, seen.mux())
+	go http.Serve(l, mux(seen))
 
 	tri := net.JoinHostPort(loopbackIP, strconv.Itoa(port))
-	if err := waitFor(context.Background(), 30*time.Second, func() error {
-		c, err := net.DialTimeout("tcp", tri, time.Second)
-		if err == nil {
-			c.Close()
-		}
-		return err
-	}); err != nil {
+	if err := proc.Await(30*time.Second, 50*time.Millisecond, func() error { return proc.Accepting(tri) }); err != nil {
 		return err
 	}
 	say(message{Ready: &ready{Tri: tri, HTTP: l.Addr().String()}})
-	io.Copy(io.Discard, os.Stdin)
+	proc.WaitEnd()
 	return nil
 }
 

@@ -12,7 +12,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/client"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/zookeeper"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/proc"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -63,7 +63,7 @@ func checkSecondReference(cfg consumerConfig) error {
 
 	try := func(name string, svc e2ev1.LayerService) (msg, code string) {
 		n := 0
-		err := waitFor(context.Background(), secondWait, func() error {
+		err := proc.Await(secondWait, 50*time.Millisecond, func() error {
 			n++
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -127,40 +127,36 @@ func checkSecondReference(cfg consumerConfig) error {
 // reference finds the provider; the test asserts that too.
 func TestSecondReferenceFindsNoProvider(t *testing.T) {
 	t.Parallel()
-	zk := zookeeper.Start(t)
-	for _, rt := range registrations {
-		t.Run(rt.name, func(t *testing.T) {
-			r := reg{Addr: zk.Addr, Group: newGroup(t), Interface: rt.iface}
-			startProvider(t, "A", providerConfig{Registry: r})
-			msgs, err := runConsumer(t, "second reference", consumerConfig{Registry: r, Second: true}, 2*time.Minute)
-			if err != nil {
-				t.Fatal(err)
+	eachRegistration(t, func(t *testing.T, r reg) {
+		startProvider(t, "A", providerConfig{Registry: r})
+		msgs, err := runConsumer(t, "second reference", consumerConfig{Registry: r, Second: true}, 2*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) != 1 || msgs[0].Second == nil {
+			t.Fatalf("the consumer said %+v, want its findings", msgs)
+		}
+		s := msgs[0].Second
+		if s.First != "" {
+			t.Fatalf("the first reference found no provider: %s", s.First)
+		}
+		if s.FirstAfter != "" {
+			t.Errorf("the first reference failed after the others were made: %s", s.FirstAfter)
+		}
+		for _, second := range []struct{ name, err, code string }{
+			{"from the same client", s.Again, s.AgainCode},
+			{"from another client", s.OtherClient, s.OtherClientCode},
+		} {
+			found := second.err == ""
+			t.Logf("a second reference %s: found the provider: %v %s %.120s", second.name, found, second.code, second.err)
+			switch {
+			case r.Interface && found:
+				t.Errorf("a second reference %s found the provider: dubbo-go has fixed the limitation of docs/design.md, Registries; update the design and this test", second.name)
+			case r.Interface && !strings.Contains(second.err, "No provider available"):
+				t.Errorf("a second reference %s failed with %s %q, want No provider available", second.name, second.code, second.err)
+			case !r.Interface && !found:
+				t.Errorf("a second reference %s found no provider within %v: %s %s", second.name, secondWait, second.code, second.err)
 			}
-			if len(msgs) != 1 || msgs[0].Second == nil {
-				t.Fatalf("the consumer said %+v, want its findings", msgs)
-			}
-			s := msgs[0].Second
-			if s.First != "" {
-				t.Fatalf("the first reference found no provider: %s", s.First)
-			}
-			if s.FirstAfter != "" {
-				t.Errorf("the first reference failed after the others were made: %s", s.FirstAfter)
-			}
-			for _, second := range []struct{ name, err, code string }{
-				{"from the same client", s.Again, s.AgainCode},
-				{"from another client", s.OtherClient, s.OtherClientCode},
-			} {
-				found := second.err == ""
-				t.Logf("a second reference %s: found the provider: %v %s %.120s", second.name, found, second.code, second.err)
-				switch {
-				case rt.iface && found:
-					t.Errorf("a second reference %s found the provider: dubbo-go has fixed the limitation of docs/design.md, Registries; update the design and this test", second.name)
-				case rt.iface && !strings.Contains(second.err, "No provider available"):
-					t.Errorf("a second reference %s failed with %s %q, want No provider available", second.name, second.code, second.err)
-				case !rt.iface && !found:
-					t.Errorf("a second reference %s found no provider within %v: %s %s", second.name, secondWait, second.code, second.err)
-				}
-			}
-		})
-	}
+		}
+	})
 }

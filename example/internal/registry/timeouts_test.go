@@ -9,19 +9,18 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/global"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/zookeeper"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
 // The timeout column of docs/design.md, "Timeouts", through ZooKeeper, as
 // example/internal/e2e/timeouts_test.go walks it with direct URLs. The
-// provider makes the first slow attempts of a call sleep for slowSleep,
-// unless the attempt's context ends first; the limit that applies decides
-// whether an attempt is cut, and so how many attempts the provider sees: a
-// slow attempt under a short limit is cut and retried (TimeoutService has 3
-// retries), one under a long limit answers. The limits are far from
-// slowSleep either way, so that the tests count attempts and never time
-// anything.
+// provider (handlers.Slow) makes the first slow attempts of a call sleep
+// for slowSleep, unless the attempt's context ends first; the limit that
+// applies decides whether an attempt is cut, and so how many attempts the
+// provider sees: a slow attempt under a short limit is cut and retried
+// (TimeoutService has 3 retries), one under a long limit answers. The
+// limits are far from slowSleep either way, so that the tests count
+// attempts and never time anything.
 const (
 	short     = 300 * time.Millisecond // what the .proto declares, and what the tests set to cut
 	slowSleep = 1500 * time.Millisecond
@@ -30,55 +29,6 @@ const (
 	// 3 s, so the margin costs nothing.
 	pastDefault = 4500 * time.Millisecond
 )
-
-// The handlers of the timeout services.
-type (
-	TimeoutServer        struct{ slowServer }
-	ServiceTimeoutServer struct{ slowServer }
-	NoTimeoutServer      struct{ slowServer }
-)
-
-// slowServer serves every method of the timeout services, counting
-// attempts by request id.
-type slowServer struct{ seen *counter }
-
-func (s slowServer) serve(ctx context.Context, req *e2ev1.SlowRequest) (*e2ev1.SlowResponse, error) {
-	n := s.seen.add(req.Id)
-	if n <= req.Slow {
-		if err := sleep(ctx, time.Duration(req.SleepMs)*time.Millisecond); err != nil {
-			return nil, err
-		}
-	}
-	return &e2ev1.SlowResponse{Id: req.Id, Attempts: n}, nil
-}
-
-// sleep sleeps for d, or fails with CodeDeadlineExceeded when ctx ends
-// first: the client's deadline travels with the attempt, and a response
-// after it would read as a success.
-func sleep(ctx context.Context, d time.Duration) error {
-	select {
-	case <-time.After(d):
-		return nil
-	case <-ctx.Done():
-		return triple_protocol.NewError(triple_protocol.CodeDeadlineExceeded, ctx.Err())
-	}
-}
-
-func (s slowServer) Limited(ctx context.Context, req *e2ev1.SlowRequest) (*e2ev1.SlowResponse, error) {
-	return s.serve(ctx, req)
-}
-
-func (s slowServer) Unlimited(ctx context.Context, req *e2ev1.SlowRequest) (*e2ev1.SlowResponse, error) {
-	return s.serve(ctx, req)
-}
-
-func (s slowServer) Inherit(ctx context.Context, req *e2ev1.SlowRequest) (*e2ev1.SlowResponse, error) {
-	return s.serve(ctx, req)
-}
-
-func (s slowServer) Override(ctx context.Context, req *e2ev1.SlowRequest) (*e2ev1.SlowResponse, error) {
-	return s.serve(ctx, req)
-}
 
 // timeoutServices are the services of a timeout scenario, one of each
 // interface (see TestSecondReferenceFindsNoProvider).
@@ -273,13 +223,9 @@ var timeoutScenarios = []probeScenario{
 // each scenario must make as many attempts as with a direct URL.
 func TestTimeoutsThroughZooKeeper(t *testing.T) {
 	t.Parallel()
-	zk := zookeeper.Start(t)
-	for _, rt := range registrations {
-		t.Run(rt.name, func(t *testing.T) {
-			r := reg{Addr: zk.Addr, Group: newGroup(t), Interface: rt.iface}
-			p := startProvider(t, "A", providerConfig{Registry: r, Serve: serveTimeouts})
-			reports := checkProbeScenarios(t, r, p, timeoutScenarios, nil)
-			logProbes(t, timeoutScenarios, reports)
-		})
-	}
+	eachRegistration(t, func(t *testing.T, r reg) {
+		p := startProvider(t, "A", providerConfig{Registry: r, Serve: serveTimeouts})
+		reports := checkProbeScenarios(t, r, p, timeoutScenarios, nil)
+		logProbes(t, timeoutScenarios, reports)
+	})
 }

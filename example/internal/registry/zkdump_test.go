@@ -21,7 +21,7 @@ func zkTree(t testing.TB, addr string) []zkNode {
 	t.Helper()
 	c := startChild(t, "zkdump", "zkdump", addr, time.Minute)
 	var nodes []zkNode
-	for m := range c.msgs {
+	for m := range c.Messages() {
 		nodes = append(nodes, m.Nodes...)
 	}
 	c.wait()

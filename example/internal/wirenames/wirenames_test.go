@@ -6,9 +6,7 @@ package wirenames
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"sync"
 	"testing"
 
@@ -17,30 +15,20 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/server"
 	"github.com/dubbogo/gost/log/logger"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/loopback"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
 	"github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/awkward/names"
 	"github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/awkward/nopackage"
 )
 
-var addr string
-
 func TestMain(m *testing.M) {
 	logger.SetLoggerLevel("fatal")
-	a, stop, err := loopback.Serve(func(srv *server.Server) error {
+	testserver.Run(m, func(srv *server.Server) error {
 		return errors.Join(
 			names.RegisterSnakeCaseServiceHandler(srv, &SnakeServer{}),
 			names.RegisterStringHandler(srv, &StringServer{}),
 			nopackage.RegisterLonelyHandler(srv, &LonelyServer{}),
 		)
 	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	addr = a
-	code := m.Run()
-	stop()
-	os.Exit(code)
 }
 
 // attempts counts the attempts of each request, by Kind.String.
@@ -134,20 +122,11 @@ func (LonelyServer) Pong(context.Context, *nopackage.Msg) (*nopackage.Msg, error
 	return &nopackage.Msg{}, nil
 }
 
-func newClient(t *testing.T) *client.Client {
-	t.Helper()
-	cli, err := client.NewClient(client.WithClientURL("tri://" + addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cli
-}
-
 // The .proto defaults of snake_case_service reach dubbo-go under the
 // methods' .proto names: get_thing takes the service's 1 retry, lowerCamel
 // its own 2.
 func TestSnakeCaseRetries(t *testing.T) {
-	svc, err := names.NewSnakeCaseService(newClient(t))
+	svc, err := names.NewSnakeCaseService(testserver.Client(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +162,7 @@ func TestSnakeCaseRetries(t *testing.T) {
 
 // Every method of String answers through the generated stubs.
 func TestKeywordNames(t *testing.T) {
-	svc, err := names.NewString(newClient(t))
+	svc, err := names.NewString(testserver.Client(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +215,7 @@ func TestNoPackage(t *testing.T) {
 	if nopackage.LonelyPingProcedure != "/Lonely/Ping" {
 		t.Errorf("LonelyPingProcedure = %q, want /Lonely/Ping", nopackage.LonelyPingProcedure)
 	}
-	svc, err := nopackage.NewLonely(newClient(t))
+	svc, err := nopackage.NewLonely(testserver.Client(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,6 @@ package zookeeper
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -26,6 +25,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/proc"
 )
 
 // The files of Debian's zookeeperd (and its dependency zookeeper).
@@ -80,8 +81,7 @@ type Server struct {
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has exited
 
-	outMu sync.Mutex
-	out   bytes.Buffer // the output of every run, for failures
+	out proc.Buffer // the output of every run, for failures
 }
 
 // Start starts a ZooKeeper server on a free port of 127.0.0.1 with a data
@@ -90,7 +90,7 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	Require(t)
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,11 +150,7 @@ func (s *Server) Restart() {
 func (s *Server) DataDir() string { return filepath.Join(s.dir, "data") }
 
 // Output returns what the server has written, in every run.
-func (s *Server) Output() string {
-	s.outMu.Lock()
-	defer s.outMu.Unlock()
-	return s.out.String()
-}
+func (s *Server) Output() string { return s.out.String() }
 
 func (s *Server) start() error {
 	s.mu.Lock()
@@ -169,8 +165,7 @@ func (s *Server) start() error {
 		"-cp", ConfDir+":"+Jar,
 		main, filepath.Join(s.dir, "zoo.cfg"))
 	cmd.Dir = s.dir
-	cmd.Stdout = syncWriter{&s.outMu, &s.out}
-	cmd.Stderr = cmd.Stdout
+	cmd.Stdout, cmd.Stderr = &s.out, &s.out
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		s.mu.Unlock()
@@ -184,23 +179,22 @@ func (s *Server) start() error {
 	s.cmd, s.exited = cmd, exited
 	s.mu.Unlock()
 
-	deadline := time.Now().Add(startTimeout)
-	for {
+	if err := proc.Await(startTimeout, 50*time.Millisecond, func() error {
 		err := Serving(s.Addr)
 		if err == nil {
 			return nil
 		}
 		select {
 		case <-exited:
-			s.stop(true)
-			return fmt.Errorf("zookeeper exited before it served on %s (%v):\n%s", s.Addr, err, s.Output())
-		case <-time.After(50 * time.Millisecond):
+			return proc.Gone(fmt.Errorf("exited before it served (%v)", err))
+		default:
+			return err
 		}
-		if time.Now().After(deadline) {
-			s.stop(true)
-			return fmt.Errorf("zookeeper does not serve on %s after %v (%v):\n%s", s.Addr, startTimeout, err, s.Output())
-		}
+	}); err != nil {
+		s.stop(true)
+		return fmt.Errorf("zookeeper on %s: %v:\n%s", s.Addr, err, s.Output())
 	}
+	return nil
 }
 
 func (s *Server) stop(kill bool) {
@@ -249,25 +243,4 @@ func Serving(addr string) error {
 		return err
 	}
 	return fmt.Errorf("srvr: %q", strings.TrimSpace(reply.String()))
-}
-
-// freePort returns a port of 127.0.0.1 that nothing listens on.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-type syncWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (w syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.w.Write(p)
 }
