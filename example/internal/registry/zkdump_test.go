@@ -1,12 +1,14 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"sort"
 	"testing"
 	"time"
 
+	"github.com/dubbogo/go-zookeeper/zk"
 	gxzookeeper "github.com/dubbogo/gost/database/kv/zk"
 )
 
@@ -38,12 +40,20 @@ func dumpZK(addr string) error {
 	var nodes []zkNode
 	var walk func(p string) error
 	walk = func(p string) error {
+		// A node listed a moment ago may be gone: a consumer process that
+		// ended takes its node with it.
 		data, _, err := cli.GetContent(p)
+		if errors.Is(err, zk.ErrNoNode) {
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("%s: %v", p, err)
 		}
 		nodes = append(nodes, zkNode{Path: p, Data: string(data)})
 		children, err := cli.GetChildren(p)
+		if errors.Is(err, zk.ErrNoNode) {
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("children of %s: %v", p, err)
 		}
