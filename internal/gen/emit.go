@@ -11,25 +11,24 @@ import (
 	"google.golang.org/protobuf/types/pluginpb"
 )
 
-// The packages the generated code refers to: dubbo-go and the standard
-// library (docs/design.md, "What it is").
+// The packages the generated code refers to: the standard library's,
+// dubbo-go's (docs/design.md, "What it is") and, only for the services whose
+// .proto declares retry_on, backoff or budget, the runtime that enforces
+// them (docs/design.md, "Retry policies").
 const (
-	contextPackage   = protogen.GoImportPath("context")
-	httpPackage      = protogen.GoImportPath("net/http")
-	dubboPackage     = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3")
-	clientPackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/client")
-	commonPackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/common")
-	constantPackage  = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/common/constant")
-	extensionPackage = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/common/extension")
-	globalPackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/global")
-	serverPackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/server")
-	triplePackage    = protogen.GoImportPath("dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol")
-	timePackage      = protogen.GoImportPath("time")
+	contextPackage    protogen.GoImportPath = "context"
+	httpPackage       protogen.GoImportPath = "net/http"
+	timePackage       protogen.GoImportPath = "time"
+	dubboretryPackage protogen.GoImportPath = "github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
 
-	// The runtime that enforces retry_on, backoff and budget, imported only
-	// for the services whose .proto declares one (docs/design.md, "Retry
-	// policies").
-	dubboretryPackage = protogen.GoImportPath("github.com/dubbo-retry/protoc-gen-go-retry/dubboretry")
+	dubboPackage     protogen.GoImportPath = "dubbo.apache.org/dubbo-go/v3"
+	clientPackage                          = dubboPackage + "/client"
+	commonPackage                          = dubboPackage + "/common"
+	constantPackage                        = commonPackage + "/constant"
+	extensionPackage                       = commonPackage + "/extension"
+	globalPackage                          = dubboPackage + "/global"
+	serverPackage                          = dubboPackage + "/server"
+	triplePackage                          = dubboPackage + "/protocol/triple/triple_protocol"
 )
 
 // emit writes the .triple.go file of f and returns it for the response.
