@@ -166,6 +166,8 @@ func TestTimeoutAttempts(t *testing.T) {
 			opts: []client.CallOption{client.WithCallRetries(0)}, attempts: 1, code: triple_protocol.CodeDeadlineExceeded},
 		{name: "the caller's deadline does not lift the limit", method: timeoutService("Limited", nil), slow: 1,
 			ctx: withDeadline(20 * time.Second), attempts: 2},
+		{name: "each retry gets the call's limit too", method: timeoutService("Unlimited", nil), slow: 2,
+			opts: []client.CallOption{client.WithCallRequestTimeout(short)}, attempts: 3},
 		{name: "the caller's deadline does not lift the call's limit", method: timeoutService("Unlimited", nil), slow: 1,
 			ctx: withDeadline(20 * time.Second), opts: []client.CallOption{client.WithCallRequestTimeout(short)}, attempts: 2},
 	})

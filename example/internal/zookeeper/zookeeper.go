@@ -145,10 +145,6 @@ func (s *Server) Restart() {
 	}
 }
 
-// DataDir returns the server's data directory (its snapshots and
-// transaction logs), which goes when the test ends.
-func (s *Server) DataDir() string { return filepath.Join(s.dir, "data") }
-
 // Output returns what the server has written, in every run.
 func (s *Server) Output() string { return s.out.String() }
 
