@@ -52,10 +52,10 @@ func BenchmarkBudget(b *testing.B) {
 // joined as dubbo-go joins them, over the same directory. A successful call
 // makes no retry: this is what the policy adds to every call.
 func BenchmarkClusterInvoke(b *testing.B) {
-	params := paramsOf(b, 3, Defaults(&ServicePolicy{
-		Methods: []MethodPolicy{{Name: "Declared", RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable, triple_protocol.CodeDeadlineExceeded},
-			Backoff: &Backoff{Initial: 10 * time.Millisecond}}},
-		Budget: &Budget{Ratio: 0.1, MinRetriesPerSecond: 10},
+	params := paramsOf(b, 3, protoPolicy(&Service{
+		Methods: []Method{{Name: "Declared", RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable, triple_protocol.CodeDeadlineExceeded}, RetryOnFrom: ProtoMethod,
+			Backoff: Backoff{Initial: 10 * time.Millisecond}, BackoffFrom: ProtoMethod}},
+		Budget: Budget{Ratio: 0.1, MinRetriesPerSecond: 10}, BudgetFrom: ProtoService,
 	}))
 	// A budget of its own, not the process's.
 	params.Set(constant.InterfaceKey, "bench.ClusterInvoke")

@@ -14,6 +14,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/common/extension"
 	protocolbase "dubbo.apache.org/dubbo-go/v3/protocol/base"
 	"dubbo.apache.org/dubbo-go/v3/protocol/result"
+	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	"github.com/dubbogo/gost/log/logger"
 )
 
@@ -109,13 +110,13 @@ func (c *invoker) Invoke(ctx context.Context, inv protocolbase.Invocation) resul
 		return &result.RPCResult{Err: err}
 	}
 	method := inv.ActualMethodName()
-	retries := getRetries(invokers, method, inv)
-	lb := base.GetLoadBalance(invokers[0], method)
-
-	r, bg := failover, (*budget)(nil)
+	r, bg, limit := failover, (*budget)(nil), time.Duration(0)
 	if ct, ok := inv.GetAttribute(constant.CallTypeKey); !ok || ct == constant.CallUnary {
 		r, bg = c.table.rule(method), c.budget
+		limit = attemptLimit(invokers, method, inv, r)
 	}
+	retries := getRetries(invokers, method, inv, r)
+	lb := base.GetLoadBalance(invokers[0], method)
 	if bg != nil {
 		bg.deposit()
 	}
@@ -148,7 +149,7 @@ func (c *invoker) Invoke(ctx context.Context, inv protocolbase.Invocation) resul
 			continue
 		}
 		invoked = append(invoked, ivk)
-		res = ivk.Invoke(ctx, inv)
+		res = attempt(ctx, ivk, inv, limit)
 		err := res.Error()
 		if err == nil || !r.retryable(err) {
 			return res
@@ -194,13 +195,18 @@ func (c *invoker) logFailure(method string, retries, attempts, providers int, wh
 		why, method, c.GetURL().Service(), retries, attempts, providers, res.Error())
 }
 
-// getRetries is failover's: the call's retries (client.WithCallRetries) >
-// the method's (methods.M.retries) > the service's > dubbo-go's 2.
-func getRetries(invokers []protocolbase.Invoker, methodName string, inv protocolbase.Invocation) int {
+// getRetries returns the retries of a call: the call's
+// (client.WithCallRetries), else the method's as Dial resolved them (layers
+// 1 to 3), else failover's rule on the URL: the method's (methods.M.retries)
+// > the service's > dubbo-go's 2.
+func getRetries(invokers []protocolbase.Invoker, methodName string, inv protocolbase.Invocation, r *rule) int {
 	if retries, ok := inv.GetAttachment(constant.RetriesKey); ok {
 		if n, err := strconv.Atoi(retries); err == nil {
 			return n
 		}
+	}
+	if r.retriesSet {
+		return r.retries
 	}
 	if len(invokers) == 0 {
 		return constant.DefaultRetriesInt
@@ -212,6 +218,54 @@ func getRetries(invokers []protocolbase.Invoker, methodName string, inv protocol
 		return constant.DefaultRetriesInt
 	}
 	return retries
+}
+
+// attemptLimit returns the limit of each attempt of a unary call: the
+// call's timeout (client.WithCallRequestTimeout), else the method's as Dial
+// resolved it (layers 2 and 3), else one a provider published
+// (methods.M.timeout), else none: dubbo-go's Triple invoker then applies the
+// client's, when the caller's context has no deadline.
+//
+// dubbo-go's invoker applies none of the first three: it overwrites the
+// call's timeout with the client's, reads no method's, and applies none at
+// all when the caller's context has a deadline.
+func attemptLimit(invokers []protocolbase.Invoker, method string, inv protocolbase.Invocation, r *rule) time.Duration {
+	if call, _ := inv.GetAttachment(constant.TimeoutKey); call != "" {
+		if d, err := time.ParseDuration(call); err == nil && d > 0 {
+			return d
+		}
+	}
+	if r.timeout > 0 {
+		return r.timeout
+	}
+	if published := invokers[0].GetURL().GetParam("methods."+method+"."+constant.TimeoutKey, ""); published != "" {
+		if d, err := time.ParseDuration(published); err == nil && d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// attempt makes one attempt of a call on ivk, limited to limit if it is
+// above 0: each attempt gets a full limit of its own, and the caller's
+// deadline still bounds the whole call.
+func attempt(ctx context.Context, ivk protocolbase.Invoker, inv protocolbase.Invocation, limit time.Duration) result.Result {
+	if limit <= 0 {
+		return ivk.Invoke(ctx, inv)
+	}
+	actx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel() // a unary reply is complete when Invoke returns
+	res := ivk.Invoke(actx, inv)
+	if err := res.Error(); err != nil && actx.Err() == context.DeadlineExceeded &&
+		triple_protocol.CodeOf(err) != triple_protocol.CodeDeadlineExceeded {
+		// The limit fired as the provider's answer arrived: dubbo-go then
+		// reports what it made of the cut answer ("protocol error: incomplete
+		// envelope", INVALID_ARGUMENT). The attempt was cut by its deadline,
+		// and retry_on must see it as such.
+		res.SetError(triple_protocol.NewError(triple_protocol.CodeDeadlineExceeded,
+			fmt.Errorf("attempt cut at its limit of %v: %w", limit, err)))
+	}
+	return res
 }
 
 var _ common.Node = (*invoker)(nil)

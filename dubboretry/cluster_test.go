@@ -63,8 +63,8 @@ func bizErr() error {
 	return triple_protocol.NewWireError(triple_protocol.CodeBizError, errors.New("business"))
 }
 
-var policyOnUnavailable = &ServicePolicy{Methods: []MethodPolicy{
-	{Name: "Declared", RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable}},
+var policyOnUnavailable = &Service{Methods: []Method{
+	{Name: "Declared", RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable}, RetryOnFrom: ProtoMethod},
 }}
 
 // retry_on: a listed code is retried up to the retries; any other code ends
@@ -86,7 +86,7 @@ func TestRetryOn(t *testing.T) {
 		{"method without a policy, business error", "Undeclared", bizErr(), 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fc := newFakeCluster(t, paramsOf(t, 3, Defaults(policyOnUnavailable)), nil, nil, always(tc.err))
+			fc := newFakeCluster(t, paramsOf(t, 3, protoPolicy(policyOnUnavailable)), nil, nil, always(tc.err))
 			err := fc.call(context.Background(), tc.method, nil)
 			if err != tc.err {
 				t.Errorf("the call returned %v, want the attempt's error %v", err, tc.err)
@@ -100,7 +100,7 @@ func TestRetryOn(t *testing.T) {
 
 // A call that succeeds on a retry returns the success.
 func TestRetryOnSucceedsWithinRetries(t *testing.T) {
-	fc := newFakeCluster(t, paramsOf(t, 3, Defaults(policyOnUnavailable)), nil, nil,
+	fc := newFakeCluster(t, paramsOf(t, 3, protoPolicy(policyOnUnavailable)), nil, nil,
 		failFirst(2, tripleErr(triple_protocol.CodeUnavailable)))
 	if err := fc.call(context.Background(), "Declared", nil); err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestRetryOnSucceedsWithinRetries(t *testing.T) {
 func TestRetryGoesToAnotherProvider(t *testing.T) {
 	unavailable := always(tripleErr(triple_protocol.CodeUnavailable))
 	for range 20 {
-		fc := newFakeCluster(t, paramsOf(t, 2, Defaults(policyOnUnavailable)), nil, nil, unavailable, unavailable, unavailable)
+		fc := newFakeCluster(t, paramsOf(t, 2, protoPolicy(policyOnUnavailable)), nil, nil, unavailable, unavailable, unavailable)
 		fc.call(context.Background(), "Declared", nil)
 		for i, p := range fc.providers {
 			if p.count() != 1 {
@@ -128,7 +128,7 @@ func TestRetryGoesToAnotherProvider(t *testing.T) {
 // client.WithSticky holds: every call goes to the provider the first one
 // went to.
 func TestSticky(t *testing.T) {
-	params := paramsOf(t, 2, Defaults(policyOnUnavailable))
+	params := paramsOf(t, 2, protoPolicy(policyOnUnavailable))
 	params.Set(constant.StickyKey, "true")
 	fc := newFakeCluster(t, params, nil, nil, nil, nil, nil)
 	for range 30 {
@@ -149,7 +149,7 @@ func TestCallRetries(t *testing.T) {
 		retries  string
 		attempts int
 	}{{"0", 1}, {"1", 2}, {"5", 6}} {
-		fc := newFakeCluster(t, paramsOf(t, 3, Defaults(policyOnUnavailable)), nil, nil,
+		fc := newFakeCluster(t, paramsOf(t, 3, protoPolicy(policyOnUnavailable)), nil, nil,
 			always(tripleErr(triple_protocol.CodeUnavailable)))
 		fc.call(context.Background(), "Declared", map[string]any{constant.RetriesKey: tc.retries})
 		if got := fc.attempts(); got != tc.attempts {
@@ -158,16 +158,16 @@ func TestCallRetries(t *testing.T) {
 	}
 }
 
-var policyWithBackoff = &ServicePolicy{Methods: []MethodPolicy{{
+var policyWithBackoff = &Service{Methods: []Method{{
 	Name:    "Declared",
-	RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable},
-	Backoff: &Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 3},
+	RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable}, RetryOnFrom: ProtoMethod,
+	Backoff: Backoff{Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, Multiplier: 3}, BackoffFrom: ProtoMethod,
 }}}
 
 // The delay before retry n is the draw × min(max, initial × multiplier^(n-1)).
 func TestBackoffDelays(t *testing.T) {
 	draws := []float64{0.5, 0.25, 1 - 1e-9, 0}
-	fc := newFakeCluster(t, paramsOf(t, 4, Defaults(policyWithBackoff)), nil, draws,
+	fc := newFakeCluster(t, paramsOf(t, 4, protoPolicy(policyWithBackoff)), nil, draws,
 		always(tripleErr(triple_protocol.CodeUnavailable)))
 	fc.call(context.Background(), "Declared", nil)
 	want := []time.Duration{5 * time.Millisecond, 7500 * time.Microsecond, 50*time.Millisecond - 1, 0}
@@ -197,7 +197,7 @@ func equal(a, b []time.Duration) bool {
 func TestDeadlineInsideDelay(t *testing.T) {
 	for cutAt := 1; cutAt <= 3; cutAt++ {
 		last := 0
-		fc := newFakeCluster(t, paramsOf(t, 4, Defaults(policyWithBackoff)), nil, []float64{0.5, 0.5, 0.5},
+		fc := newFakeCluster(t, paramsOf(t, 4, protoPolicy(policyWithBackoff)), nil, []float64{0.5, 0.5, 0.5},
 			func(n int) error {
 				last = n
 				return triple_protocol.NewError(triple_protocol.CodeUnavailable, errors.New("attempt "+itoa(n)))
@@ -229,7 +229,7 @@ func TestSleepStopsAtContextEnd(t *testing.T) {
 func TestNoRetryAfterContextEnded(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fc := newFakeCluster(t, paramsOf(t, 3, Defaults(policyOnUnavailable)), nil, nil, func(int) error {
+	fc := newFakeCluster(t, paramsOf(t, 3, protoPolicy(policyOnUnavailable)), nil, nil, func(int) error {
 		cancel()
 		return tripleErr(triple_protocol.CodeUnavailable)
 	})
@@ -246,8 +246,8 @@ func TestNoRetryAfterContextEnded(t *testing.T) {
 func TestBudgetRefusesRetries(t *testing.T) {
 	clock := newFakeClock()
 	bg := newBudget(Budget{Ratio: 0.5}, clock.now)
-	p := &ServicePolicy{Methods: policyOnUnavailable.Methods, Budget: &Budget{Ratio: 0.5}}
-	fc := newFakeCluster(t, paramsOf(t, 3, Defaults(p)), bg, nil, always(tripleErr(triple_protocol.CodeUnavailable)))
+	p := &Service{Methods: policyOnUnavailable.Methods, Budget: Budget{Ratio: 0.5}, BudgetFrom: ProtoService}
+	fc := newFakeCluster(t, paramsOf(t, 3, protoPolicy(p)), bg, nil, always(tripleErr(triple_protocol.CodeUnavailable)))
 	// Call k deposits its first attempt, making k; the retries granted so
 	// far can reach k/2.
 	var perCall []int
@@ -286,8 +286,8 @@ func TestBudgetRefusesRetries(t *testing.T) {
 func TestStreamsKeepFailover(t *testing.T) {
 	clock := newFakeClock()
 	bg := newBudget(Budget{Ratio: 1}, clock.now)
-	p := &ServicePolicy{Methods: policyOnUnavailable.Methods, Budget: &Budget{Ratio: 1}}
-	fc := newFakeCluster(t, paramsOf(t, 2, Defaults(p), WithRetryOn(triple_protocol.CodeUnavailable)), bg, nil,
+	p := &Service{Methods: policyOnUnavailable.Methods, Budget: Budget{Ratio: 1}, BudgetFrom: ProtoService}
+	fc := newFakeCluster(t, paramsOf(t, 2, protoPolicy(p), WithRetryOn(triple_protocol.CodeUnavailable)), bg, nil,
 		always(tripleErr(triple_protocol.CodeInvalidArgument)))
 	inv := invocation.NewRPCInvocationWithOptions(invocation.WithMethodName("Bidi"))
 	inv.SetAttribute(constant.CallTypeKey, constant.CallBidiStream)
@@ -320,7 +320,7 @@ func TestRegistered(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &provider{url: serviceURL(t, 1, paramsOf(t, 2, Defaults(policyOnUnavailable))),
+	p := &provider{url: serviceURL(t, 1, paramsOf(t, 2, protoPolicy(policyOnUnavailable))),
 		fail: always(tripleErr(triple_protocol.CodeInvalidArgument))}
 	inv := cl.Join(static.NewDirectory([]protocolbase.Invoker{p}))
 	call := invocation.NewRPCInvocationWithOptions(invocation.WithMethodName("Declared"))
@@ -334,7 +334,7 @@ func TestRegistered(t *testing.T) {
 // An invocation without a call type (the Dubbo protocol's, which are
 // unary) gets the policy.
 func TestNoCallTypeIsUnary(t *testing.T) {
-	fc := newFakeCluster(t, paramsOf(t, 3, Defaults(policyOnUnavailable)), nil, nil,
+	fc := newFakeCluster(t, paramsOf(t, 3, protoPolicy(policyOnUnavailable)), nil, nil,
 		always(tripleErr(triple_protocol.CodeInvalidArgument)))
 	fc.Invoke(context.Background(), invocation.NewRPCInvocationWithOptions(invocation.WithMethodName("Declared")))
 	if got := fc.attempts(); got != 1 {
@@ -345,7 +345,7 @@ func TestNoCallTypeIsUnary(t *testing.T) {
 // With a registry, the cluster joins a directory whose URL is the
 // registry's, the consumer's URL (and the policy) being its SubURL.
 func TestPolicyURLOfRegistry(t *testing.T) {
-	consumer := serviceURL(t, 1, paramsOf(t, 2, Defaults(policyOnUnavailable)))
+	consumer := serviceURL(t, 1, paramsOf(t, 2, protoPolicy(policyOnUnavailable)))
 	reg, err := common.NewURL("registry://127.0.0.1:2181/org.apache.dubbo.registry.RegistryService?registry=zookeeper")
 	if err != nil {
 		t.Fatal(err)
@@ -363,5 +363,95 @@ func TestPolicyURLOfRegistry(t *testing.T) {
 	}
 	if r := tb.rule("Declared"); r.retryOn != setOf([]triple_protocol.Code{triple_protocol.CodeUnavailable}) {
 		t.Errorf("Declared retries on %v, want unavailable", r.retryOn.codes())
+	}
+}
+
+// The retries Dial resolved for a method beat what the URL says (a
+// provider's, say), and lose to the call's.
+func TestRetriesFromDial(t *testing.T) {
+	params := paramsOf(t, 2, dialed("m.Declared-retries-1"), client.WithMethod(&global.MethodConfig{Name: "Declared", Retries: "5"}))
+	for _, tc := range []struct {
+		method      string
+		attachments map[string]any
+		want        int
+	}{
+		{"Declared", nil, 2},
+		{"Declared", map[string]any{constant.RetriesKey: "0"}, 1},
+		{"Undeclared", nil, 3}, // the URL's, dubbo-go's 2
+	} {
+		fc := newFakeCluster(t, params, nil, nil, always(tripleErr(triple_protocol.CodeUnavailable)))
+		fc.call(context.Background(), tc.method, tc.attachments)
+		if got := fc.attempts(); got != tc.want {
+			t.Errorf("%s %v: %d attempts, want %d", tc.method, tc.attachments, got, tc.want)
+		}
+	}
+}
+
+// Each attempt gets its own deadline: the call's timeout, else the one Dial
+// resolved for the method, else one a provider published; none otherwise.
+func TestAttemptLimit(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		params      url.Values
+		attachments map[string]any
+		want        time.Duration // at least this far ahead; 0: no deadline
+		below       time.Duration // and below this
+	}{
+		{"Dial's", paramsOf(t, 1, dialed("m.Declared-timeout-1h")), nil, 50 * time.Minute, 2 * time.Hour},
+		{"the call's beats Dial's", paramsOf(t, 1, dialed("m.Declared-timeout-1h")),
+			map[string]any{constant.TimeoutKey: "3h"}, 150 * time.Minute, 4 * time.Hour},
+		{"a provider's", paramsOf(t, 1, dialed(""), client.WithParam("methods.Declared.timeout", "1h")), nil, 50 * time.Minute, 2 * time.Hour},
+		{"Dial's beats a provider's", paramsOf(t, 1, dialed("m.Declared-timeout-3h"),
+			client.WithParam("methods.Declared.timeout", "1h")), nil, 150 * time.Minute, 4 * time.Hour},
+		{"none", paramsOf(t, 1, dialed("")), nil, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ahead time.Duration
+			fc := newFakeCluster(t, tc.params, nil, nil)
+			fc.providers = append(fc.providers, nil)
+			p := &provider{url: serviceURL(t, 20000, tc.params), answer: func(ctx context.Context, _ int) error {
+				if d, ok := ctx.Deadline(); ok {
+					ahead = time.Until(d)
+				}
+				return nil
+			}}
+			fc.invoker = newInvoker(static.NewDirectory([]protocolbase.Invoker{p}), env{})
+			if err := fc.call(context.Background(), "Declared", tc.attachments); err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == 0 && ahead != 0 || tc.want != 0 && (ahead < tc.want || ahead > tc.below) {
+				t.Errorf("the attempt's deadline was %v ahead, want between %v and %v", ahead, tc.want, tc.below)
+			}
+		})
+	}
+}
+
+// An attempt cut by its limit fails with DEADLINE_EXCEEDED, whatever
+// dubbo-go made of the cut answer (INVALID_ARGUMENT, "incomplete
+// envelope"), and retry_on treats it as such: DEADLINE_EXCEEDED is retried
+// where listed, and nothing else is.
+func TestCutAttemptIsDeadlineExceeded(t *testing.T) {
+	incomplete := func(ctx context.Context, _ int) error {
+		<-ctx.Done()
+		return triple_protocol.NewError(triple_protocol.CodeInvalidArgument, errors.New("protocol error: incomplete envelope: context deadline exceeded"))
+	}
+	for _, tc := range []struct {
+		retryOn string
+		want    int
+	}{{"deadline_exceeded", 3}, {"invalid_argument", 1}} {
+		params := paramsOf(t, 2, dialed("m.Declared-timeout-1ms~m.Declared-retryon-"+tc.retryOn))
+		fc := newFakeCluster(t, params, nil, nil)
+		for i := range 3 {
+			p := &provider{url: serviceURL(t, 20000+i, params), answer: incomplete}
+			fc.providers = append(fc.providers, p)
+		}
+		fc.invoker = newInvoker(static.NewDirectory([]protocolbase.Invoker{fc.providers[0], fc.providers[1], fc.providers[2]}), env{})
+		err := fc.call(context.Background(), "Declared", nil)
+		if triple_protocol.CodeOf(err) != triple_protocol.CodeDeadlineExceeded {
+			t.Errorf("retry on %s: the call failed with %v, want deadline_exceeded", tc.retryOn, err)
+		}
+		if got := fc.attempts(); got != tc.want {
+			t.Errorf("retry on %s: %d attempts, want %d", tc.retryOn, got, tc.want)
+		}
 	}
 }

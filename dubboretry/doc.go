@@ -1,23 +1,39 @@
-// Package dubboretry enforces the retry policies that .proto files declare
-// (docs/design.md, "Retry policies") for dubbo-go v3.3.2 Triple services:
-// which failures are retried (retry_on), how far apart (backoff, with full
-// jitter), and how many retries a service may add to its load (budget).
+// Package dubboretry is the runtime of the code protoc-gen-go-retry
+// generates: it applies the retry policy a .proto declares to dubbo-go
+// v3.3.2 Triple services (docs/design.md, "The generated code and the
+// runtime"). A generated file declares each service's policy as data, a
+// [Service], and its NewXxxService hands that policy, the service's
+// ClientInfo and the caller's options to [Dial]. Everything else happens
+// here: a fix is an upgrade of this module, not a regeneration.
 //
-// The code protoc-gen-go-retry generates passes the .proto's policy of a
-// service to [Defaults] in its NewXxxService. Callers override it with the
-// With… options of this package, given to the same constructor beside
-// dubbo-go's client.WithRetries and client.WithMethod:
+// Callers override the .proto's policy with dubbo-go's options and those of
+// this package, given to the constructor:
 //
 //	svc, err := shopv1.NewCartService(cli,
 //		client.WithRetries(2),
+//		client.WithRequestTimeout(300*time.Millisecond),
 //		dubboretry.WithRetryOn(triple_protocol.CodeUnavailable),
 //		dubboretry.WithMethodBackoff("GetCart", 20*time.Millisecond, time.Second, 2),
 //		dubboretry.WithBudget(0.1, 10),
 //	)
 //
-// and turn retries off for one call with dubbo-go's client.WithCallRetries(0).
+// and on a call with dubbo-go's client.WithCallRetries and
+// client.WithCallRequestTimeout.
+//
+// # Layers
+//
+// Lowest first: dubbo-go's defaults, the client's options (layer 1), the
+// .proto (layer 2), the options given to NewXxxService (layer 3) and those
+// given to a call (layer 4). Dial resolves layers 1 to 3 of each method's
+// retries and per-attempt timeout once, when the service is created, and
+// the cluster of this package applies them, with retry_on, backoff and the
+// budget, call by call. See [Dial] for each column.
 //
 // # Semantics
+//
+// timeout: each attempt of a unary call gets its own deadline, even when
+// the caller's context has one, which then bounds the whole call. An
+// attempt its limit cut fails with DEADLINE_EXCEEDED.
 //
 // retry_on: a failure whose Triple code is not listed ends the call after
 // that attempt, with that attempt's error. No list: every failure that is
@@ -45,9 +61,10 @@
 // below); deposits are lock-free, and a retry takes a short critical
 // section, so two retries can never both take the last one allowed.
 //
-// Everything else is failover's: the retries (client.WithCallRetries >
-// methods.M.retries > retries > 2), a retry going to a provider not yet
-// tried, client.WithSticky, the load balancer.
+// Everything else is failover's: a retry going to a provider not yet
+// tried, client.WithSticky, the load balancer, and the retries where no
+// layer below the call sets them (the URL's methods.M.retries > retries >
+// 2, a provider's included).
 //
 // # A cluster, not a filter
 //
@@ -76,23 +93,20 @@
 // parts (cluster/cluster/base: BaseClusterInvoker's DoSelect with the
 // providers already invoked and the sticky invoker, CheckInvokers,
 // GetLoadBalance; failover's retries rule and business-error test) with
-// the policy in the loop. A cluster is chosen per service (the reference's
-// cluster parameter), so a service without a policy keeps dubbo-go's
-// failover cluster: nothing of this package runs on its calls.
+// the policy in the loop. It limits each attempt too: it knows the
+// method's resolved limit, and which attempts its own limit cut.
 //
 // # How a policy reaches the cluster
 //
-// The options write reference parameters (global.ReferenceConfig.Params),
-// which dubbo-go copies onto the URL the cluster joins: one parameter per
-// layer, dubboretry.proto (layer 2, [Defaults]) and dubboretry.options
-// (layer 3, the With… options), so that the order of the options does not
-// matter between layers. They copy the parameters before writing them
-// (client.WithParams hands dubbo-go the caller's own map; the generated
-// constructors have already given the service its own copy of the
-// client's reference config). The cluster reads them once, when it joins
-// the service's directory, into an immutable table by method: a call costs
-// one map lookup, one clock reading and one atomic add (the budget's
-// deposit), and no allocation.
+// As reference parameters (global.ReferenceConfig.Params), which dubbo-go
+// copies onto the URL the cluster joins: dubboretry.proto, written by Dial
+// (the .proto's retry_on, backoff and budget, and each method's retries and
+// timeout as Dial resolved them), and dubboretry.options, written by the
+// With… options of this package (layer 3), so that the order of the
+// options does not matter between layers. The cluster reads both once,
+// when it joins the service's directory, into an immutable table by
+// method: a call costs one map lookup, one clock reading and one atomic add
+// (the budget's deposit), and no allocation more than failover.
 //
 // Each field resolves on its own, for each method: layer-3 method
 // (WithMethodRetryOn, WithMethodBackoff) > layer-3 service (WithRetryOn,
@@ -103,16 +117,18 @@
 //
 // # The cluster of a service
 //
-// Every option of this package selects [ClusterName] for the service,
-// unless the cluster is already one other than failover: a cluster that
-// the caller chose (client.WithClusterFailFast, client.WithCluster, ...) or
-// that the client or consumer config imposes (adaptive service) wins, and
-// the policy is then not enforced, for it is failover's. Failover chosen
-// explicitly (client.WithClusterFailOver) counts as no choice: an option of
-// this package that runs after it selects the policy's cluster. The
-// generated constructors pass [Defaults] after the caller's options, so
-// that for a service with a .proto policy the order of client.WithCluster…
-// and of this package's options does not matter.
+// Dial selects [ClusterName] for every service it creates, and every option
+// of this package selects it for the reference it is given to, unless the
+// cluster is already one other than failover: a cluster that the caller
+// chose (client.WithClusterFailFast, client.WithCluster, ...) or that the
+// client or consumer config imposes (adaptive service) wins, and none of
+// the policy is applied. Failover chosen explicitly
+// (client.WithClusterFailOver) counts as no choice.
+//
+// An option of this package writes the reference it is given to alone:
+// given to a reference this plugin did not generate (cli.DialWithInfo, as
+// protoc-gen-go-triple's code calls it), it first gives the reference its
+// own copy of the client's shared reference config.
 //
 // client.WithParams replaces the reference's whole parameter map (dubbo-go's
 // behaviour): given after options of this package, it drops their
@@ -131,7 +147,8 @@
 // from its cause. Values read from configuration can be checked first with
 // [Backoff.Validate] and [Budget.Validate]. No call ever panics: a policy
 // parameter the cluster cannot read (only a hand-written one can be) fails
-// every call of the service with an error that names it.
+// every call of the service with an error that names it. A [Service] Dial
+// cannot apply makes Dial return an error.
 //
 // # Budget state
 //
@@ -146,14 +163,13 @@
 //
 // # Where it departs from failover
 //
-//   - A unary call of a service with a policy makes no retry once its
-//     context has ended (failover makes them all, each failing at once).
+//   - A unary call makes no retry once its context has ended (failover
+//     makes them all, each failing at once).
 //   - It does not format each invoked provider's URL key, which failover
 //     does on every attempt only to count providers in its failure log.
 //   - Streams (client, server and bidi) keep failover's rule exactly: the
-//     policy and the budget are for unary calls.
+//     policy, the timeouts and the budget are for unary calls.
 //
 // Services that dubbo.Load creates from SetConsumerXxx do not get the
-// .proto's policy (they are not created by the generated constructor),
-// as they do not get its retries.
+// .proto's policy: they are not created by the generated constructor.
 package dubboretry

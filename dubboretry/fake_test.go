@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"dubbo.apache.org/dubbo-go/v3/client"
 	"dubbo.apache.org/dubbo-go/v3/cluster/directory/static"
 	_ "dubbo.apache.org/dubbo-go/v3/cluster/loadbalance/random"
 	"dubbo.apache.org/dubbo-go/v3/common"
@@ -28,6 +29,9 @@ func init() {
 type provider struct {
 	url  *common.URL
 	fail func(n int) error
+	// answer, when set, is the attempt instead of fail: it sees the
+	// attempt's context.
+	answer func(ctx context.Context, n int) error
 
 	mu       sync.Mutex
 	attempts int
@@ -43,7 +47,10 @@ func (p *provider) Invoke(ctx context.Context, _ protocolbase.Invocation) result
 	n := p.attempts
 	p.mu.Unlock()
 	var err error
-	if p.fail != nil {
+	switch {
+	case p.answer != nil:
+		err = p.answer(ctx, n)
+	case p.fail != nil:
 		err = p.fail(n)
 	}
 	return &result.RPCResult{Err: err}
@@ -151,4 +158,26 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// protoPolicy is the option through which Dial hands the cluster the
+// policy s declares (layer 2), for tests that look at the cluster alone.
+func protoPolicy(s *Service) client.ReferenceOption {
+	p := s.prepare()
+	if p.err != nil {
+		panic(p.err)
+	}
+	return func(o *client.ReferenceOptions) {
+		o.Reference = o.Reference.Clone()
+		usePolicy(o.Reference, paramProto, p.proto)
+	}
+}
+
+// dialed is the option through which Dial hands the cluster v, the value
+// of its parameter, as Dial writes it (retries and timeouts included).
+func dialed(v string) client.ReferenceOption {
+	return func(o *client.ReferenceOptions) {
+		o.Reference = o.Reference.Clone()
+		usePolicy(o.Reference, paramProto, v)
+	}
 }

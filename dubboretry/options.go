@@ -1,7 +1,6 @@
 package dubboretry
 
 import (
-	"maps"
 	"strconv"
 	"time"
 
@@ -10,27 +9,6 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/global"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 )
-
-// Defaults applies p, the retry policy a .proto declares for a service, as
-// layer 2: over dubbo-go's own rule, under the options of this package that
-// the caller gives the constructor (layer 3), in whatever order they come.
-// The generated NewXxxService of a service whose .proto declares retry_on,
-// backoff or budget passes it; callers have no reason to.
-//
-// p is validated and encoded when Defaults is called, and not kept. An
-// invalid p (which the generator never writes) panics here.
-func Defaults(p *ServicePolicy) client.ReferenceOption {
-	if err := p.Validate(); err != nil {
-		panic("dubboretry.Defaults: " + err.Error())
-	}
-	v := ""
-	if p != nil {
-		v = encodePolicy(p)
-	}
-	return func(o *client.ReferenceOptions) {
-		setParam(o.Reference, paramProto, v)
-	}
-}
 
 // WithRetryOn retries the service's failed calls only when their Triple code
 // is one of codes. With no codes, every failure that is not a business
@@ -126,7 +104,7 @@ func WithoutBudget() client.ReferenceOption {
 func WithJitterSeed(seed uint64) client.ReferenceOption {
 	v := strconv.FormatUint(seed, 10)
 	return func(o *client.ReferenceOptions) {
-		setParam(o.Reference, paramSeed, v)
+		setParam(o, paramSeed, v)
 	}
 }
 
@@ -139,26 +117,41 @@ func mustMethod(name, method string) {
 // addSetting returns the option that adds it to layer 3.
 func addSetting(it string) client.ReferenceOption {
 	return func(o *client.ReferenceOptions) {
-		ref := o.Reference
-		setParam(ref, paramOptions, appendItem(ref.Params[paramOptions], it))
+		setParam(o, paramOptions, appendItem(o.Reference.Params[paramOptions], it))
 	}
 }
 
-// setParam sets the parameter k of ref to v and selects the cluster of this
-// package for ref.
+// setParam sets the parameter k of the reference of o to v, and selects
+// the cluster of this package for it.
 //
-// It writes a copy of ref.Params: the map may be the caller's own
-// (client.WithParams keeps the map it is given) or shared with other
-// services of the client.
+// It writes only what belongs to this reference. dubbo-go hands every
+// reference of a client the client's one reference config, and the
+// reference's Params map may be the caller's own (client.WithParams keeps
+// the map it is given): so it gives the reference a copy of the config
+// first, which every later option of the reference then writes instead.
+// (Dial has already given a generated service its own copy; one more costs
+// the creation of the service a little, and no call anything.)
 //
-// The cluster is selected unless the caller (or the client) chose one other
-// than failover: then the caller's choice stands and the policy is not
-// enforced, for the policy is failover's.
-func setParam(ref *global.ReferenceConfig, k, v string) {
-	params := make(map[string]string, len(ref.Params)+1)
-	maps.Copy(params, ref.Params)
-	params[k] = v
-	ref.Params = params
+// The cluster is selected unless the caller (or the client) chose one
+// other than failover: then the caller's choice stands and the policy is
+// not enforced, for the policy is failover's.
+func setParam(o *client.ReferenceOptions, k, v string) {
+	o.Reference = o.Reference.Clone()
+	usePolicy(o.Reference, k, v)
+}
+
+// usePolicy sets the parameter k of ref, whose Params map is ref's own, to
+// v, and selects the cluster of this package, unless ref has one other than
+// failover.
+func usePolicy(ref *global.ReferenceConfig, k, v string) {
+	if v != "" {
+		// An empty value is no setting: leave it off the URL, which dubbo-go
+		// copies, parameter by parameter, many times over.
+		if ref.Params == nil {
+			ref.Params = make(map[string]string)
+		}
+		ref.Params[k] = v
+	}
 	if ref.Cluster == "" || ref.Cluster == constant.ClusterKeyFailover {
 		ref.Cluster = ClusterName
 	}

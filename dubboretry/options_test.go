@@ -32,12 +32,12 @@ func tableOf(t *testing.T, opts ...client.ReferenceOption) *table {
 var (
 	ms       = time.Millisecond
 	protoBkf = Backoff{Initial: 10 * ms, Max: 100 * ms, Multiplier: 2}
-	proto    = &ServicePolicy{
-		Methods: []MethodPolicy{
-			{Name: "Declared", RetryOn: []triple_protocol.Code{unavailable}, Backoff: &protoBkf},
-			{Name: "Never", RetryOn: []triple_protocol.Code{aborted}},
+	proto    = &Service{
+		Methods: []Method{
+			{Name: "Declared", RetryOn: []triple_protocol.Code{unavailable}, RetryOnFrom: ProtoMethod, Backoff: protoBkf, BackoffFrom: ProtoMethod},
+			{Name: "Never", RetryOn: []triple_protocol.Code{aborted}, RetryOnFrom: ProtoMethod},
 		},
-		Budget: &Budget{Ratio: 0.1, MinRetriesPerSecond: 10},
+		Budget: Budget{Ratio: 0.1, MinRetriesPerSecond: 10}, BudgetFrom: ProtoService,
 	}
 )
 
@@ -51,7 +51,7 @@ func checkRule(t *testing.T, tb *table, method string, retryOn []triple_protocol
 
 // Layer 2 alone: the .proto's rules, dubbo-go's for the other methods.
 func TestLayerProtoAlone(t *testing.T) {
-	tb := tableOf(t, Defaults(proto))
+	tb := tableOf(t, protoPolicy(proto))
 	checkRule(t, tb, "Declared", []triple_protocol.Code{unavailable}, protoBkf)
 	checkRule(t, tb, "Never", []triple_protocol.Code{aborted}, Backoff{})
 	checkRule(t, tb, "Undeclared", nil, Backoff{})
@@ -66,7 +66,7 @@ func TestLayerProtoAlone(t *testing.T) {
 func TestLayerOverrides(t *testing.T) {
 	callerBkf := Backoff{Initial: 50 * ms, Max: 5 * time.Second, Multiplier: 2}
 	methodBkf := Backoff{Initial: time.Millisecond, Max: 2 * ms, Multiplier: 1.5}
-	defaults := Defaults(proto)
+	defaults := protoPolicy(proto)
 	caller := []client.ReferenceOption{
 		WithRetryOn(internal),
 		WithMethodRetryOn("Never", deadline, unavailable),
@@ -93,18 +93,18 @@ func TestLayerOverrides(t *testing.T) {
 // The Without options and an empty WithRetryOn turn the .proto's settings
 // back to dubbo-go's; within layer 3 the later option wins.
 func TestLayerWithout(t *testing.T) {
-	tb := tableOf(t, Defaults(proto), WithRetryOn(), WithoutBackoff(), WithoutBudget())
+	tb := tableOf(t, protoPolicy(proto), WithRetryOn(), WithoutBackoff(), WithoutBudget())
 	checkRule(t, tb, "Declared", nil, Backoff{})
 	checkRule(t, tb, "Never", nil, Backoff{})
 	if tb.budget != nil {
 		t.Errorf("budget %+v after WithoutBudget", tb.budget)
 	}
 
-	tb = tableOf(t, Defaults(proto), WithoutMethodBackoff("Declared"), WithBackoff(time.Second, 0, 0))
+	tb = tableOf(t, protoPolicy(proto), WithoutMethodBackoff("Declared"), WithBackoff(time.Second, 0, 0))
 	checkRule(t, tb, "Declared", []triple_protocol.Code{unavailable}, Backoff{})
 	checkRule(t, tb, "Never", []triple_protocol.Code{aborted}, Backoff{time.Second, 100 * time.Second, 2})
 
-	tb = tableOf(t, Defaults(proto), WithBudget(0.2, 1), WithoutBudget(), WithBudget(0.3, 2))
+	tb = tableOf(t, protoPolicy(proto), WithBudget(0.2, 1), WithoutBudget(), WithBudget(0.3, 2))
 	if tb.budget == nil || *tb.budget != (Budget{0.3, 2}) {
 		t.Errorf("budget %+v, want the last one", tb.budget)
 	}
@@ -119,7 +119,7 @@ func TestOptionsCopyParams(t *testing.T) {
 	before := maps.Clone(mine)
 	o := &client.ReferenceOptions{Reference: &global.ReferenceConfig{}}
 	for _, opt := range []client.ReferenceOption{
-		client.WithParams(mine), Defaults(proto), WithRetryOn(internal), WithJitterSeed(3), client.WithParam("x", "y"),
+		client.WithParams(mine), protoPolicy(proto), WithRetryOn(internal), WithJitterSeed(3), client.WithParam("x", "y"),
 	} {
 		opt(o)
 	}
@@ -141,7 +141,7 @@ func TestOptionsSelectCluster(t *testing.T) {
 		{constant.ClusterKeyFailfast, constant.ClusterKeyFailfast},
 		{constant.ClusterKeyForking, constant.ClusterKeyForking},
 	} {
-		for _, opt := range []client.ReferenceOption{Defaults(proto), WithRetryOn(), WithoutBudget(), WithJitterSeed(1)} {
+		for _, opt := range []client.ReferenceOption{protoPolicy(proto), WithRetryOn(), WithoutBudget(), WithJitterSeed(1)} {
 			o := &client.ReferenceOptions{Reference: &global.ReferenceConfig{Cluster: tc.before}}
 			opt(o)
 			if o.Reference.Cluster != tc.after {
@@ -149,15 +149,6 @@ func TestOptionsSelectCluster(t *testing.T) {
 			}
 		}
 	}
-}
-
-// Defaults encodes p when called: changing p later changes nothing.
-func TestDefaultsKeepsNothing(t *testing.T) {
-	p := &ServicePolicy{Methods: []MethodPolicy{{Name: "Declared", RetryOn: []triple_protocol.Code{unavailable}}}}
-	opt := Defaults(p)
-	p.Methods[0].RetryOn[0] = internal
-	p.Methods[0].Name = "Other"
-	checkRule(t, tableOf(t, opt), "Declared", []triple_protocol.Code{unavailable}, Backoff{})
 }
 
 // Bad options panic when they are made, naming the option and the problem,
@@ -178,13 +169,6 @@ func TestBadOptionsPanic(t *testing.T) {
 		{"multiplier", func() { WithBackoff(time.Second, 0, 0.5) }, "backoff multiplier is 0.5"},
 		{"ratio 0", func() { WithBudget(0, 10) }, "dubboretry.WithBudget: budget ratio is 0"},
 		{"ratio above 1", func() { WithBudget(1.5, 10) }, "budget ratio is 1.5"},
-		{"policy", func() {
-			Defaults(&ServicePolicy{Methods: []MethodPolicy{{Name: "M", Backoff: &Backoff{}}}})
-		}, "dubboretry.Defaults: method M: backoff initial is 0s"},
-		{"policy method twice", func() {
-			Defaults(&ServicePolicy{Methods: []MethodPolicy{{Name: "M"}, {Name: "M"}}})
-		}, "method M: listed twice"},
-		{"policy budget", func() { Defaults(&ServicePolicy{Budget: &Budget{Ratio: -1}}) }, "budget ratio is -1"},
 	} {
 		func() {
 			defer func() {

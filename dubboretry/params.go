@@ -15,7 +15,10 @@ import (
 // cluster joins. Each layer has a parameter of its own, so that the order
 // of the options does not matter between layers:
 //
-//	dubboretry.proto    layer 2, written by Defaults (the .proto)
+//	dubboretry.proto    written by Dial: the .proto's retry_on, backoff and
+//	                    budget (layer 2), and each method's retries and
+//	                    timeout where the layers below the call set them
+//	                    (layers 2 and 3, resolved by Dial)
 //	dubboretry.options  layer 3, written by the With… options of callers
 //	dubboretry.seed     the seed of WithJitterSeed
 //
@@ -24,6 +27,8 @@ import (
 //
 //	m.GetCart-retryon-unavailable.deadline_exceeded
 //	m.GetCart-backoff-10ms_1s_2          (initial_max_multiplier, or none)
+//	m.GetCart-retries-3                  (Dial only)
+//	m.GetCart-timeout-300ms              (Dial only)
 //	s-retryon-any                        (s: the whole service; any: dubbo-go's rule)
 //	s-budget-0.1_10                      (ratio_min-retries-per-second, or none)
 //
@@ -44,6 +49,8 @@ const (
 	kindRetryOn = "retryon"
 	kindBackoff = "backoff"
 	kindBudget  = "budget"
+	kindRetries = "retries"
+	kindTimeout = "timeout"
 
 	argAny  = "any"
 	argNone = "none"
@@ -56,6 +63,11 @@ type setting struct {
 	retryOn    codeSet // empty: every non-business error
 	backoffSet bool
 	backoff    Backoff // Initial == 0: immediate retries
+	// For a method, as Dial resolves them: its retries, when they must
+	// override what the URL says, and its timeout (0: none).
+	retriesSet bool
+	retries    int
+	timeout    time.Duration
 }
 
 // layer is one decoded parameter.
@@ -124,29 +136,52 @@ func appendItem(v, it string) string {
 	return v + "~" + it
 }
 
-// encodePolicy returns the layer-2 value of p, which must be valid.
-func encodePolicy(p *ServicePolicy) string {
-	var v string
-	for _, m := range p.Methods {
-		if len(m.RetryOn) > 0 {
-			v = appendItem(v, item(m.Name, kindRetryOn, retryOnArg(setOf(m.RetryOn))))
-		}
-		if m.Backoff != nil {
-			v = appendItem(v, item(m.Name, kindBackoff, backoffArg(m.Backoff)))
-		}
+// items builds a layer value, item by item.
+type items struct{ strings.Builder }
+
+// add adds the item scope-kind-arg, method being "" for the whole service.
+func (b *items) add(method, kind, arg string) {
+	if b.Len() > 0 {
+		b.WriteByte('~')
 	}
-	if p.Budget != nil {
-		v = appendItem(v, item("", kindBudget, budgetArg(p.Budget)))
+	if method == "" {
+		b.WriteString(scopeService)
+	} else {
+		b.WriteString(scopeMethod)
+		b.WriteString(method)
 	}
-	return v
+	b.WriteByte('-')
+	b.WriteString(kind)
+	b.WriteByte('-')
+	b.WriteString(arg)
 }
+
+// encodeService returns the layer-2 value of s, which must be valid.
+func encodeService(s *Service) string {
+	var b items
+	for _, m := range s.Methods {
+		if m.RetryOnFrom != NotSet {
+			b.add(m.Name, kindRetryOn, retryOnArg(setOf(m.RetryOn)))
+		}
+		if m.BackoffFrom != NotSet {
+			b.add(m.Name, kindBackoff, backoffArg(&m.Backoff))
+		}
+	}
+	if s.BudgetFrom != NotSet {
+		b.add("", kindBudget, budgetArg(&s.Budget))
+	}
+	return b.String()
+}
+
+// noLayer is a layer that says nothing. It is never changed.
+var noLayer = new(layer)
 
 // decodeLayer parses a layer value.
 func decodeLayer(v string) (*layer, error) {
-	l := new(layer)
 	if v == "" {
-		return l, nil
+		return noLayer, nil
 	}
+	l := new(layer)
 	for it := range strings.SplitSeq(v, "~") {
 		if err := l.decodeItem(it); err != nil {
 			return nil, fmt.Errorf("setting %q: %v", it, err)
@@ -187,6 +222,23 @@ func (l *layer) decodeItem(it string) error {
 			return err
 		}
 		s.backoffSet, s.backoff = true, b
+	case kindRetries, kindTimeout:
+		if method == "" {
+			return fmt.Errorf("%s is set for a method, not a whole service", kind)
+		}
+		if kind == kindTimeout {
+			d, err := time.ParseDuration(arg)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("timeout %q: want a duration above 0", arg)
+			}
+			s.timeout = d
+			return nil
+		}
+		n, err := strconv.ParseUint(arg, 10, 31)
+		if err != nil {
+			return fmt.Errorf("retries %q: %v", arg, err)
+		}
+		s.retriesSet, s.retries = true, int(n)
 	case kindBudget:
 		if method != "" {
 			return fmt.Errorf("a budget is set for a whole service, not a method")

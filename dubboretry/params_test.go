@@ -9,21 +9,21 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 )
 
-var fullPolicy = &ServicePolicy{
-	Methods: []MethodPolicy{
-		{Name: "GetCart", RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable, triple_protocol.CodeDeadlineExceeded},
-			Backoff: &Backoff{Initial: 10 * time.Millisecond, Max: time.Second, Multiplier: 2}},
-		{Name: "get_thing", Backoff: &Backoff{Initial: 1500 * time.Microsecond}},
-		{Name: "Quote", RetryOn: []triple_protocol.Code{triple_protocol.CodeResourceExhausted}},
+var fullPolicy = &Service{
+	Methods: []Method{
+		{Name: "GetCart", RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable, triple_protocol.CodeDeadlineExceeded}, RetryOnFrom: ProtoMethod,
+			Backoff: Backoff{Initial: 10 * time.Millisecond, Max: time.Second, Multiplier: 2}, BackoffFrom: ProtoMethod},
+		{Name: "get_thing", Backoff: Backoff{Initial: 1500 * time.Microsecond}, BackoffFrom: ProtoMethod},
+		{Name: "Quote", RetryOn: []triple_protocol.Code{triple_protocol.CodeResourceExhausted}, RetryOnFrom: ProtoMethod},
 		{Name: "Nothing"},
 	},
-	Budget: &Budget{Ratio: 0.1, MinRetriesPerSecond: 10},
+	Budget: Budget{Ratio: 0.1, MinRetriesPerSecond: 10}, BudgetFrom: ProtoService,
 }
 
 // The .proto's policy is written once, compactly, with nothing a URL
 // escapes: dubbo-go formats the URL on every call.
 func TestEncodePolicy(t *testing.T) {
-	v := encodePolicy(fullPolicy)
+	v := encodeService(fullPolicy)
 	want := "m.GetCart-retryon-deadline_exceeded.unavailable~m.GetCart-backoff-10ms_1s_2" +
 		"~m.get_thing-backoff-1500us_150ms_2~m.Quote-retryon-resource_exhausted~s-budget-0.1_10"
 	if v != want {
@@ -35,7 +35,7 @@ func TestEncodePolicy(t *testing.T) {
 }
 
 func TestDecodeLayer(t *testing.T) {
-	l, err := decodeLayer(encodePolicy(fullPolicy))
+	l, err := decodeLayer(encodeService(fullPolicy))
 	if err != nil {
 		t.Fatal(err)
 	}

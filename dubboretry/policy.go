@@ -34,27 +34,6 @@ type Budget struct {
 	MinRetriesPerSecond uint32
 }
 
-// MethodPolicy is the .proto retry policy of one method.
-type MethodPolicy struct {
-	// Name is the method's name on the wire: its name in the .proto, as
-	// client.WithMethod names it.
-	Name string
-	// RetryOn lists the codes that are retried. Empty: every failure that is
-	// not a business error, as dubbo-go does.
-	RetryOn []triple_protocol.Code
-	// Backoff spaces the retries. nil: retries are immediate.
-	Backoff *Backoff
-}
-
-// ServicePolicy is the .proto retry policy of a service: what the generated
-// NewXxxService hands to [Defaults].
-type ServicePolicy struct {
-	// Methods are the methods with a policy; the others have none.
-	Methods []MethodPolicy
-	// Budget caps the retries of the whole service. nil: no cap.
-	Budget *Budget
-}
-
 // withDefaults returns b with Max and Multiplier filled in where they are 0.
 func (b Backoff) withDefaults() Backoff {
 	if b.Max == 0 && b.Initial > 0 && b.Initial <= math.MaxInt64/100 {
@@ -121,38 +100,6 @@ func validateMethodName(name string) error {
 		case '0' <= r && r <= '9' && i > 0:
 		default:
 			return fmt.Errorf("method name %q: want the .proto name of the method (letters, digits and _)", name)
-		}
-	}
-	return nil
-}
-
-// Validate reports whether p is a valid service policy: valid method names,
-// each method once, codes, backoffs and budget valid.
-func (p *ServicePolicy) Validate() error {
-	if p == nil {
-		return nil
-	}
-	seen := make(map[string]bool, len(p.Methods))
-	for _, m := range p.Methods {
-		if err := validateMethodName(m.Name); err != nil {
-			return err
-		}
-		if seen[m.Name] {
-			return fmt.Errorf("method %s: listed twice", m.Name)
-		}
-		seen[m.Name] = true
-		if err := validateCodes(m.RetryOn); err != nil {
-			return fmt.Errorf("method %s: %v", m.Name, err)
-		}
-		if m.Backoff != nil {
-			if err := m.Backoff.Validate(); err != nil {
-				return fmt.Errorf("method %s: %v", m.Name, err)
-			}
-		}
-	}
-	if p.Budget != nil {
-		if err := p.Budget.Validate(); err != nil {
-			return err
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package dubboretry
 
 import (
 	"errors"
+	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 )
@@ -43,6 +44,13 @@ type rule struct {
 	// backoff spaces the retries when backoff.Initial > 0; otherwise they
 	// are immediate. Its Max and Multiplier are filled in.
 	backoff Backoff
+	// retries, when retriesSet, are the method's retries below the call
+	// (layers 1 to 3, as Dial resolved them), which beat what the URL says.
+	// Otherwise the URL's decide, as in failover.
+	retriesSet bool
+	retries    int
+	// timeout, when above 0, limits each attempt, below the call's own.
+	timeout time.Duration
 }
 
 // retryable reports whether a failed attempt's err may be retried by r.

@@ -32,12 +32,24 @@ func (t *table) rule(method string) *rule {
 // service > file itself) > dubbo-go's (every non-business error, at once).
 // The budget: layer 3 > layer 2.
 func resolve(proto, opts *layer) *table {
-	t := &table{methods: make(map[string]*rule)}
-	t.other = pick(nil, &opts.service, nil, &proto.service)
+	t := new(table)
+	// The rules, in one allocation: the service's, then one a method.
+	n := len(proto.methods) + len(opts.methods)
+	rules := make([]rule, 1, 1+n)
+	if n > 0 {
+		t.methods = make(map[string]*rule, n)
+	}
+	t.other = pick(&rules[0], nil, &opts.service, nil, &proto.service)
 	for _, l := range []*layer{proto, opts} {
 		for name := range l.methods {
 			if _, done := t.methods[name]; !done {
-				t.methods[name] = pick(opts.methods[name], &opts.service, proto.methods[name], &proto.service)
+				rules = append(rules, rule{})
+				r := pick(&rules[len(rules)-1], opts.methods[name], &opts.service, proto.methods[name], &proto.service)
+				// Only Dial sets a method's retries and timeout.
+				if m := proto.methods[name]; m != nil {
+					r.retriesSet, r.retries, r.timeout = m.retriesSet, m.retries, m.timeout
+				}
+				t.methods[name] = r
 			}
 		}
 	}
@@ -54,10 +66,8 @@ func resolve(proto, opts *layer) *table {
 	return t
 }
 
-// pick resolves one rule from settings, highest first; nil ones say
-// nothing.
-func pick(settings ...*setting) *rule {
-	r := new(rule)
+// pick resolves r from settings, highest first; nil ones say nothing.
+func pick(r *rule, settings ...*setting) *rule {
 	retryOn, backoff := false, false
 	for _, s := range settings {
 		if s == nil {

@@ -106,6 +106,7 @@ func checkGenerate(t *testing.T, req *pluginpb.CodeGeneratorRequest) {
 			continue
 		}
 		checkGofmt(t, file)
+		checkThin(t, file)
 	}
 }
 

@@ -124,6 +124,7 @@ func TestGolden(t *testing.T) {
 					t.Errorf("generated %s, want only .triple.go files", f.GetName())
 				}
 				checkGofmt(t, f)
+				checkThin(t, f)
 			}
 			if tc.name == "messages" && len(bindings) != 0 {
 				t.Errorf("a file without services generated %d files, want none", len(bindings))

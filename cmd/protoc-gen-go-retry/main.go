@@ -27,7 +27,7 @@ import (
 
 // version is the plugin's version, printed by --version and written in the
 // header of every generated file.
-const version = "v0.2.0"
+const version = "v0.3.0"
 
 const usage = `protoc-gen-go-retry ` + version + `: generates dubbo-go Triple bindings that apply the
 retry defaults declared in .proto files with the options of retry/v1/retry.proto.

@@ -64,12 +64,12 @@ func TestCorpus(t *testing.T) {
 			t.Errorf("%+v: %d methods generated, want %d", c, methods, c.MethodCount())
 		}
 		for _, want := range []string{
-			"set by its (retry.v1.method) option",
-			"set by the (retry.v1.service) option",
-			"set by the (retry.v1.file) option",
+			"from its (retry.v1.method) option",
+			"from the (retry.v1.service) option",
+			"from the (retry.v1.file) option",
 			"because the (retry.v1.service) option",
 			"because the (retry.v1.file) option",
-			"No retry default in the .proto",
+			"The .proto declares no retry policy for it",
 		} {
 			if !strings.Contains(all.String(), want) {
 				t.Errorf("%+v: no method documented as %q", c, want)

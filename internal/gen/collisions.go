@@ -4,9 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"go/token"
-	"maps"
 	"path"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -133,7 +131,7 @@ func collisions(plugin *protogen.Plugin, files []*file) optionErrors {
 			c.protocGenGo(f)
 			switch m := generated[f]; {
 			case m != nil:
-				c.triple(f, m.names, m.services)
+				c.triple(f, m.services)
 			case len(f.Services) > 0:
 				// Not generated now: its .triple.go is another run's.
 				services := make([]*service, len(f.Services))
@@ -144,7 +142,7 @@ func collisions(plugin *protogen.Plugin, files []*file) optionErrors {
 					}
 					services[i] = svc
 				}
-				c.triple(f, newFileNames(f), services)
+				c.triple(f, services)
 			}
 		}
 		errs = append(errs, c.collisions(func(f *protogen.File) bool { return f.Generate })...)
@@ -193,17 +191,7 @@ func (c *collector) importOf(f *protogen.File, id protogen.GoIdent, role string,
 }
 
 // triple gathers the names that the .triple.go of f declares and imports.
-func (c *collector) triple(f *protogen.File, names fileNames, services []*service) {
-	// Named after the file: they meet only the same names of a file with
-	// the same descriptor variable, and retryOptions, declared by every
-	// file, is reported first.
-	c.declare(f, nil, names.retryOptions, "retry options helper", fileElem{f}, true)
-	helpers := names.templateNames()
-	for _, name := range slices.Sorted(maps.Values(helpers)) {
-		if name != names.retryOptions {
-			c.declare(f, nil, name, "layering helper", fileElem{f}, true)
-		}
-	}
+func (c *collector) triple(f *protogen.File, services []*service) {
 	for _, s := range services {
 		for _, d := range s.names.declared() {
 			c.declare(f, nil, d.name, d.kind, s.Service, true)

@@ -123,7 +123,7 @@ func TestCollisionsGatherEveryName(t *testing.T) {
 	f := plugin.FilesByPath["a.proto"]
 	m, _ := analyze(f, Config{MaxRetries: DefaultMaxRetries})
 	c := &collector{plugin: plugin, imported: make(map[importKey]bool), importNames: make(map[protogen.GoImportPath]string)}
-	c.triple(f, m.names, m.services)
+	c.triple(f, m.services)
 	gathered := make(map[string]bool)
 	for _, n := range c.names {
 		gathered[n.key.name] = true
@@ -142,7 +142,6 @@ func TestCollisionsGatherEveryName(t *testing.T) {
 			}
 		}
 	}
-	check(m.names)
 	check(m.services[0].names)
 	// A unary method declares no stream types.
 	check(m.services[0].methods[1].names)

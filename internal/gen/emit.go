@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -12,24 +13,26 @@ import (
 )
 
 // The packages the generated code refers to: the standard library's,
-// dubbo-go's (docs/design.md, "What it is") and, only for the services whose
-// .proto declares retry_on, backoff or budget, the runtime that enforces
-// them (docs/design.md, "Retry policies").
+// dubbo-go's, the same as protoc-gen-go-triple's code (docs/design.md, "What
+// it is"), and the runtime, which applies the policy (docs/design.md, "The
+// generated code and the runtime").
 const (
 	contextPackage    protogen.GoImportPath = "context"
 	httpPackage       protogen.GoImportPath = "net/http"
 	timePackage       protogen.GoImportPath = "time"
 	dubboretryPackage protogen.GoImportPath = "github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
 
-	dubboPackage     protogen.GoImportPath = "dubbo.apache.org/dubbo-go/v3"
-	clientPackage                          = dubboPackage + "/client"
-	commonPackage                          = dubboPackage + "/common"
-	constantPackage                        = commonPackage + "/constant"
-	extensionPackage                       = commonPackage + "/extension"
-	globalPackage                          = dubboPackage + "/global"
-	serverPackage                          = dubboPackage + "/server"
-	triplePackage                          = dubboPackage + "/protocol/triple/triple_protocol"
+	dubboPackage    protogen.GoImportPath = "dubbo.apache.org/dubbo-go/v3"
+	clientPackage                         = dubboPackage + "/client"
+	commonPackage                         = dubboPackage + "/common"
+	constantPackage                       = commonPackage + "/constant"
+	serverPackage                         = dubboPackage + "/server"
+	triplePackage                         = dubboPackage + "/protocol/triple/triple_protocol"
 )
+
+// supportPackage is the constant of dubboretry that every generated file
+// refers to: the versions of the runtime that have it can run the file.
+const supportPackage = "SupportPackageIsVersion1"
 
 // emit writes the .triple.go file of f and returns it for the response.
 func emit(plugin *protogen.Plugin, cfg Config, f *file) *pluginpb.CodeGeneratorResponse_File {
@@ -58,12 +61,22 @@ func emit(plugin *protogen.Plugin, cfg Config, f *file) *pluginpb.CodeGeneratorR
 		line("version compiled into your binary."))
 	w.P("const _ = ", w.qual(triplePackage.Ident("IsAtLeastVersion0_1_0")))
 	w.P()
+	w.doc(new(doc).
+		line("This is a compile-time assertion to ensure that this generated file and the dubboretry package").
+		line("are compatible. If you get a compiler error that this constant is not defined, this code was").
+		line("generated with a version of protoc-gen-go-retry newer than the dubboretry module compiled into").
+		line("your binary. You can fix the problem by either regenerating this code with an older version of").
+		line("protoc-gen-go-retry or updating the dubboretry module compiled into your binary."))
+	w.P("const _ = ", w.qual(dubboretryPackage.Ident(supportPackage)))
+	w.P()
 	for _, s := range f.services {
 		emitConstants(w, s)
 		emitClient(w, cfg, f, s)
 		emitHandler(w, cfg, f, s)
 	}
-	emitLayering(w, cfg, f)
+	if cfg.PublishDefaults && slices.ContainsFunc(f.services, (*service).publishes) {
+		emitPublish(w, f)
+	}
 
 	return &pluginpb.CodeGeneratorResponse_File{
 		Name:    proto.String(name),

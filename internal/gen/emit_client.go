@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -48,35 +49,19 @@ func emitClientInterface(w *writer, f *file, s *service) {
 		} else {
 			d.line(m.names.Method, " calls ", string(m.Desc.FullName()), ".")
 		}
-		w.doc(d.para().text(retryDoc(f, s, m)).deprecated(methodDeprecated(m)))
+		w.doc(d.para().text(policyDoc(f, s, m)).deprecated(methodDeprecated(m)))
 		w.P(clientSignature(w, m))
 	}
 	w.P("}")
 	w.P()
 }
 
-// emitNewClient writes the constructor, and the .proto defaults it applies.
+// emitNewClient writes the constructor, which hands the .proto's policy of
+// s and the caller's options to the runtime, and the policy itself.
 func emitNewClient(w *writer, cfg Config, f *file, s *service) {
 	w.doc(constructorDoc(cfg, f, s))
 	w.P("func ", s.names.NewClient, "(cli *", w.qual(clientPackage.Ident("Client")), ", opts ...", w.qual(clientPackage.Ident("ReferenceOption")), ") (", s.names.Client, ", error) {")
-	defaults := "nil"
-	if s.hasDefaults() {
-		defaults = s.names.retryDefaults
-	}
-	opts := "opts"
-	if s.hasTimeouts() {
-		opts = f.names.timeoutOptions + "(" + s.names.timeouts + ", " + opts + ")"
-	}
-	if cfg.PublishDefaults && s.hasDefaults() {
-		opts = f.names.serviceRetriesOptions + "(" + defaults + ", " + opts + ")"
-	}
-	all := f.names.retryOptions + "(" + defaults + ", " + opts + ")"
-	if s.hasPolicy() {
-		// Last, so that no option of the caller's can take its cluster away
-		// from it but by naming another.
-		all = "append(" + all + ", " + s.names.retryPolicy + ")"
-	}
-	w.P("conn, err := cli.DialWithInfo(", strconv.Quote(string(s.Desc.FullName())), ", &", s.names.ClientInfo, ", ", all, "...)")
+	w.P("conn, err := ", w.qual(dubboretryPackage.Ident("Dial")), "(cli, &", s.names.ClientInfo, ", &", s.names.retryPolicy, ", opts...)")
 	w.P("if err != nil {")
 	w.P("return nil, err")
 	w.P("}")
@@ -85,91 +70,36 @@ func emitNewClient(w *writer, cfg Config, f *file, s *service) {
 	w.P("}, nil")
 	w.P("}")
 	w.P()
-
-	if s.hasDefaults() {
-		emitRetryDefaults(w, f, s)
-	}
-	if s.hasTimeouts() {
-		emitTimeouts(w, f, s)
-	}
-	if s.hasPolicy() {
-		emitRetryPolicy(w, f, s)
-	}
+	emitRetryPolicy(w, f, s)
 }
 
-// constructorDoc is the doc comment of the constructor of s: what it
-// layers, and where each part comes from.
+// constructorDoc is the doc comment of the constructor of s: how the
+// layers of the policy meet.
 func constructorDoc(cfg Config, f *file, s *service) *doc {
 	d := new(doc).line(s.names.NewClient, " constructs a client for the ", string(s.Desc.FullName()), " service.").para()
-	if s.hasDefaults() {
-		d.text("The client applies the retry defaults that " + f.commentPath + " declares (see each method of " +
-			s.names.Client + ") above the client-wide ones of cli (client.WithClientRetries). Options given here" +
-			" (client.WithRetries, client.WithMethod) and on a call (client.WithCallRetries) override them.")
-	} else {
-		d.text(f.commentPath + " declares no retry defaults for this service: the retries of cli apply," +
-			" unless options given here or on a call override them.")
+	lead := "Its methods take the retry policy that " + f.commentPath + " declares (see each method of " + s.names.Client + ")"
+	if !s.hasPolicy() {
+		lead = f.commentPath + " declares no retry policy for this service. Its methods take whatever is set"
 	}
-	if s.hasTimeouts() {
-		d.para().text("Each attempt of a unary call is limited to the call's timeout" +
-			" (client.WithCallRequestTimeout), else the method's (client.WithMethod), else the service's" +
-			" (client.WithRequestTimeout), else the one " + f.commentPath + " declares (see each method)," +
-			" even when the caller's context has a deadline, which then bounds the whole call. A method" +
-			" with none of these has the client's (client.WithClientRequestTimeout), as dubbo-go applies it.")
+	d.text(lead + " above the client's settings (client.WithClientRetries, client.WithClientRequestTimeout) and below" +
+		" the options given here (client.WithRetries, client.WithRequestTimeout, client.WithMethod and those of" +
+		" package dubboretry) and on a call (client.WithCallRetries, client.WithCallRequestTimeout). Each attempt of" +
+		" a unary call is limited to the timeout that wins, even when the caller's context has a deadline, which" +
+		" then bounds the whole call.")
+	if b := s.budget; b.Source != NoDefault {
+		d.para().text(fmt.Sprintf("Its retries, in this process, may add at most %s%% of its calls, plus %d a second,"+
+			" over any 10 s: a budget set by %s. A retry the budget refuses is not made.",
+			strconv.FormatFloat(b.Value.Ratio*100, 'g', 6, 64), b.Value.MinRetriesPerSecond, budgetSourceDoc(f, s, b.Source)))
 	}
-	if s.hasPolicy() {
-		d.para().text("Which failures are retried, and how far apart, is the .proto's (see each method) unless" +
-			" the caller's options of package dubboretry say otherwise: the service runs on dubboretry's cluster," +
-			" dubbo-go's failover with the policy in its loop.")
-		if b := s.budget; b.Source != NoDefault {
-			d.para().text(fmt.Sprintf("Its retries, in this process, may add at most %s%% of its calls, plus %d a second,"+
-				" over any 10 s: a budget set by %s. A retry the budget refuses is not made.",
-				strconv.FormatFloat(b.Value.Ratio*100, 'g', 6, 64), b.Value.MinRetriesPerSecond, budgetSourceDoc(f, s, b.Source)))
-		}
-	}
-	if cfg.PublishDefaults && s.hasDefaults() {
-		d.para().text("Its providers publish the same defaults on their URLs (the file was generated with" +
-			" publish_defaults), as method-level values, which beat a client.WithRetries in the URL dubbo-go merges:" +
+	if cfg.PublishDefaults && s.hasRetries() {
+		d.para().text("Its providers publish the .proto's retries on their URLs (the file was generated with" +
+			" publish_defaults), as method values, which beat a client.WithRetries in the URL dubbo-go merges:" +
 			" the client gives client.WithRetries to each such method, so that it still beats them.")
 	}
 	return d.para().
 		text("The service gets its own copy of the reference config of cli, so opts do not leak into" +
 			" other services created from cli.").
 		deprecated(serviceDeprecated(s))
-}
-
-// emitRetryDefaults writes the .proto's retries of the methods of s.
-func emitRetryDefaults(w *writer, f *file, s *service) {
-	w.doc(new(doc).text(s.names.retryDefaults + " are the retry defaults that " + f.commentPath + " declares for the methods of " +
-		string(s.Desc.FullName()) + ", by the method names dubbo-go configures them by."))
-	w.P("var ", s.names.retryDefaults, " = []", w.qual(globalPackage.Ident("MethodConfig")), "{")
-	for _, m := range s.methods {
-		if m.policy.Retries.Source != NoDefault {
-			w.P("{Name: ", strconv.Quote(m.wireName), ", Retries: ", strconv.Quote(strconv.FormatUint(uint64(m.policy.Retries.Retries), 10)), "},")
-		}
-	}
-	w.P("}")
-	w.P()
-}
-
-// emitTimeouts writes the unary methods of s with the timeouts the .proto
-// declares for them.
-func emitTimeouts(w *writer, f *file, s *service) {
-	w.doc(new(doc).text(s.names.timeouts + " are the unary methods of " + string(s.Desc.FullName()) +
-		", by the names dubbo-go configures them by, with the timeouts that " + f.commentPath +
-		" declares for them: a method with none takes the service's (client.WithRequestTimeout) if the caller" +
-		" gives one."))
-	w.P("var ", s.names.timeouts, " = []", w.qual(globalPackage.Ident("MethodConfig")), "{")
-	for _, m := range s.methods {
-		switch t := m.policy.Timeout; {
-		case m.kind.streaming():
-		case t.Source == NoDefault:
-			w.P("{Name: ", strconv.Quote(m.wireName), "},")
-		default:
-			w.P("{Name: ", strconv.Quote(m.wireName), ", RequestTimeout: ", strconv.Quote(t.Value.String()), "},")
-		}
-	}
-	w.P("}")
-	w.P()
 }
 
 func emitSetConsumer(w *writer, s *service) {
@@ -253,44 +183,75 @@ func emitClientMethod(w *writer, s *service, m *method) {
 	w.P()
 }
 
-// retryDoc documents the .proto retry policy of m, for its doc comment.
-func retryDoc(f *file, s *service, m *method) string {
+// policyDoc documents the .proto retry policy of m, for its doc comment:
+// each value once, grouped by the option that set it, then what a cut
+// attempt does, which depends on several of them.
+func policyDoc(f *file, s *service, m *method) string {
 	if m.kind.streaming() {
-		return "Streaming: retry defaults from the .proto apply to unary methods only."
+		return "Streaming: the .proto's retry policy applies to unary methods only; dubbo-go neither retries nor times a stream."
 	}
 	p := m.policy
+	if p.empty() {
+		return "The .proto declares no retry policy for it: the client's retries and timeout apply" +
+			" (dubbo-go's own defaults are 2 retries and 3s)."
+	}
+	// The values of the policy, by the option that set them, most specific
+	// first.
+	var clauses [FileOption + 1][]string
+	add := func(src Source, clause string) {
+		if src != NoDefault {
+			clauses[src] = append(clauses[src], clause)
+		}
+	}
+	add(p.Retries.Source, retries(p.Retries.Retries)+" ("+attempts(p.Retries.Retries)+")")
+	add(p.Timeout.Source, p.Timeout.Value.String()+" for each attempt")
+	if r := p.RetryOn; r.Source != NoDefault {
+		add(r.Source, "retried only on "+list(codeNames(r.Value)))
+	}
+	if b := p.Backoff; b.Source != NoDefault {
+		add(b.Source, fmt.Sprintf("a delay before retry n drawn from [0, min(%v, %v x %v^(n-1))]",
+			b.Value.Max, b.Value.Initial, b.Value.Multiplier))
+	}
+	var parts []string
+	for src := MethodOption; src <= FileOption; src++ {
+		if len(clauses[src]) > 0 {
+			parts = append(parts, list(clauses[src])+", from "+sourceDoc(f, s, src))
+		}
+	}
 	var b strings.Builder
+	b.WriteString("Retry policy from the .proto: " + strings.Join(parts, "; ") + ".")
 	switch d := p.Retries; {
 	case d.Source == NoDefault:
-		b.WriteString("No retry default in the .proto: the client's retries apply (dubbo-go's own default is 2).")
+		b.WriteString(" Its retries are the client's (dubbo-go's own default is 2).")
 	case d.NotIdempotent:
-		b.WriteString("Retry default from the .proto: 0 retries (1 attempt), because " + sourceDoc(f, s, d.Source) +
-			" gives " + retries(d.Declared) + " to idempotent methods only, and the idempotency_level" +
-			" of this method is not IDEMPOTENT or NO_SIDE_EFFECTS.")
-	default:
-		b.WriteString("Retry default from the .proto: " + retries(d.Retries) + " (" + attempts(d.Retries) + "), set by " +
-			sourceDoc(f, s, d.Source) + ".")
+		b.WriteString(" It gets 0 retries because " + sourceDoc(f, s, d.Source) + " gives " + retries(d.Declared) +
+			" to idempotent methods only (idempotent_only), and the idempotency_level of this method is neither" +
+			" IDEMPOTENT nor NO_SIDE_EFFECTS.")
 	}
-	if t := p.Timeout; t.Source != NoDefault {
-		b.WriteString(" Timeout from the .proto: " + t.Value.String() + " for each attempt, set by " + sourceDoc(f, s, t.Source) +
-			"; an attempt that takes longer fails with DEADLINE_EXCEEDED, and is retried like any other failure.")
-	}
-	if r := p.RetryOn; r.Source != NoDefault {
-		codes := make([]string, len(r.Value))
-		for i, c := range r.Value {
-			codes[i] = strings.TrimPrefix(c.String(), "CODE_")
+	if p.Timeout.Source != NoDefault {
+		b.WriteString(" An attempt that takes longer is cut, and fails with DEADLINE_EXCEEDED")
+		switch {
+		case p.Retries.Source != NoDefault && p.Retries.Retries == 0:
+			b.WriteString(".")
+		case p.RetryOn.Source != NoDefault && !slices.Contains(p.RetryOn.Value, retryv1.Code_CODE_DEADLINE_EXCEEDED):
+			b.WriteString(", which ends the call: retry_on does not list it.")
+		default:
+			b.WriteString("; it is retried like the other failures.")
 		}
-		b.WriteString(" Retried only on " + list(codes) + ", set by " + sourceDoc(f, s, r.Source) +
-			"; any other failure ends the call.")
-	}
-	if bo := p.Backoff; bo.Source != NoDefault {
-		fmt.Fprintf(&b, " Backoff from the .proto, set by %s: the delay before retry n is drawn from [0, min(%v, %v x %v^(n-1))].",
-			sourceDoc(f, s, bo.Source), bo.Value.Max, bo.Value.Initial, bo.Value.Multiplier)
 	}
 	if s.budget.Source != NoDefault {
 		b.WriteString(" Its retries count against the budget of the service (see " + s.names.NewClient + ").")
 	}
 	return b.String()
+}
+
+// codeNames are the names of codes, as the docs write them: UNAVAILABLE.
+func codeNames(codes []retryv1.Code) []string {
+	names := make([]string, len(codes))
+	for i, c := range codes {
+		names[i] = strings.TrimPrefix(c.String(), "CODE_")
+	}
+	return names
 }
 
 // sourceDoc names the option that set a field of a policy of a method of s.
@@ -334,33 +295,26 @@ func budgetSourceDoc(f *file, s *service, src Source) string {
 	return "the (retry.v1.file) option of " + f.commentPath
 }
 
-// emitRetryPolicy writes the .proto's retry_on, backoff and budget of s,
-// as the option of dubboretry that applies them under the caller's.
+// emitRetryPolicy writes the .proto's retry policy of s as data: every
+// method, each value it declares and the option that set it, and the
+// service's budget.
 func emitRetryPolicy(w *writer, f *file, s *service) {
-	w.doc(new(doc).text(s.names.retryPolicy + " applies the retry_on, backoff and budget that " + f.commentPath +
-		" declares for " + string(s.Desc.FullName()) + ", under the options of package dubboretry that the caller gives."))
-	w.P("var ", s.names.retryPolicy, " = ", w.qual(dubboretryPackage.Ident("Defaults")), "(&", w.qual(dubboretryPackage.Ident("ServicePolicy")), "{")
-	var methods []*method
-	for _, m := range s.methods {
-		if !m.kind.streaming() && m.hasPolicy() {
-			methods = append(methods, m)
-		}
-	}
-	if len(methods) > 0 {
-		w.P("Methods: []", w.qual(dubboretryPackage.Ident("MethodPolicy")), "{")
-		for _, m := range methods {
-			fields := []column{{"Name:", strconv.Quote(m.wireName) + ","}}
-			if r := m.policy.RetryOn; r.Source != NoDefault {
-				codes := make([]string, len(r.Value))
-				for i, c := range r.Value {
-					codes[i] = w.qual(triplePackage.Ident(tripleCode(c)))
+	w.doc(new(doc).text(s.names.retryPolicy + " is the retry policy that " + f.commentPath + " declares for " +
+		string(s.Desc.FullName()) + ", which " + s.names.NewClient + " hands to dubboretry.Dial."))
+	w.P("var ", s.names.retryPolicy, " = ", w.qual(dubboretryPackage.Ident("Service")), "{")
+	w.P("Name: ", strconv.Quote(string(s.Desc.FullName())), ",")
+	if len(s.methods) > 0 {
+		w.P("Methods: []", w.qual(dubboretryPackage.Ident("Method")), "{")
+		for _, m := range s.methods {
+			fields := methodFields(w, m)
+			if m.kind.streaming() || m.policy.empty() {
+				// A method without a policy takes one line.
+				var short []string
+				for _, c := range fields {
+					short = append(short, c.key+" "+strings.TrimSuffix(c.value, ","))
 				}
-				fields = append(fields, column{"RetryOn:", "[]" + w.qual(triplePackage.Ident("Code")) + "{" + strings.Join(codes, ", ") + "},"})
-			}
-			if b := m.policy.Backoff; b.Source != NoDefault {
-				fields = append(fields, column{"Backoff:", "&" + w.qual(dubboretryPackage.Ident("Backoff")) +
-					"{Initial: " + durationExpr(w, b.Value.Initial) + ", Max: " + durationExpr(w, b.Value.Max) +
-					", Multiplier: " + strconv.FormatFloat(b.Value.Multiplier, 'g', -1, 64) + "},"})
+				w.P("{", strings.Join(short, ", "), "},")
+				continue
 			}
 			w.P("{")
 			w.aligned(fields...)
@@ -369,11 +323,50 @@ func emitRetryPolicy(w *writer, f *file, s *service) {
 		w.P("},")
 	}
 	if b := s.budget; b.Source != NoDefault {
-		w.P("Budget: &", w.qual(dubboretryPackage.Ident("Budget")), "{Ratio: ", strconv.FormatFloat(b.Value.Ratio, 'g', -1, 64),
-			", MinRetriesPerSecond: ", strconv.FormatUint(uint64(b.Value.MinRetriesPerSecond), 10), "},")
+		w.aligned(
+			column{"Budget:", w.qual(dubboretryPackage.Ident("Budget")) + "{Ratio: " + strconv.FormatFloat(b.Value.Ratio, 'g', -1, 64) +
+				", MinRetriesPerSecond: " + strconv.FormatUint(uint64(b.Value.MinRetriesPerSecond), 10) + "},"},
+			column{"BudgetFrom:", sourceIdent(w, b.Source) + ","})
 	}
-	w.P("})")
+	w.P("}")
 	w.P()
+}
+
+// methodFields are the fields of the dubboretry.Method that describes m.
+func methodFields(w *writer, m *method) []column {
+	fields := []column{{"Name:", strconv.Quote(m.wireName) + ","}}
+	if m.kind.streaming() {
+		return append(fields, column{"Streaming:", "true,"})
+	}
+	set := func(name, value string, src Source) {
+		if src != NoDefault {
+			fields = append(fields, column{name + ":", value + ","}, column{name + "From:", sourceIdent(w, src) + ","})
+		}
+	}
+	p := m.policy
+	set("Retries", strconv.FormatUint(uint64(p.Retries.Retries), 10), p.Retries.Source)
+	if t := p.Timeout; t.Source != NoDefault {
+		// durationExpr imports package time: only when it is used.
+		set("Timeout", durationExpr(w, t.Value), t.Source)
+	}
+	if r := p.RetryOn; r.Source != NoDefault {
+		codes := make([]string, len(r.Value))
+		for i, c := range r.Value {
+			codes[i] = w.qual(triplePackage.Ident(tripleCode(c)))
+		}
+		set("RetryOn", "[]"+w.qual(triplePackage.Ident("Code"))+"{"+strings.Join(codes, ", ")+"}", r.Source)
+	}
+	if b := p.Backoff; b.Source != NoDefault {
+		set("Backoff", w.qual(dubboretryPackage.Ident("Backoff"))+"{Initial: "+durationExpr(w, b.Value.Initial)+
+			", Max: "+durationExpr(w, b.Value.Max)+", Multiplier: "+strconv.FormatFloat(b.Value.Multiplier, 'g', -1, 64)+"}", b.Source)
+	}
+	return fields
+}
+
+// sourceIdent is the constant of dubboretry that names the option src.
+func sourceIdent(w *writer, src Source) string {
+	name := map[Source]string{MethodOption: "ProtoMethod", ServiceOption: "ProtoService", FileOption: "ProtoFile"}[src]
+	return w.qual(dubboretryPackage.Ident(name))
 }
 
 // tripleCode is the name of the constant of triple_protocol for c, a code

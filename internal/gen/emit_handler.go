@@ -1,6 +1,9 @@
 package gen
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // emitHandler writes the server side of s: the interface its implementation
 // satisfies, the functions that register one, and what dubbo-go needs to
@@ -33,7 +36,7 @@ func emitHandler(w *writer, cfg Config, f *file, s *service) {
 	w.P()
 
 	d := new(doc)
-	if cfg.PublishDefaults && len(s.published()) > 0 {
+	if cfg.PublishDefaults && s.publishes() {
 		d.text(s.names.Register + " registers hdlr with srv. The provider publishes the retries and timeouts that " +
 			f.commentPath + " declares for the methods of " + string(s.Desc.FullName()) + " on its registered URL" +
 			" (the file was generated with publish_defaults), for every consumer, where opts set none:" +
@@ -45,7 +48,7 @@ func emitHandler(w *writer, cfg Config, f *file, s *service) {
 	w.P("}")
 	w.P()
 	d = new(doc)
-	if cfg.PublishDefaults && len(s.published()) > 0 {
+	if cfg.PublishDefaults && s.publishes() {
 		d.text(s.names.SetProvider + " registers srv for dubbo.Load. The provider publishes the retries and" +
 			" timeouts of the .proto, as " + s.names.Register + " does.")
 	}
@@ -128,35 +131,19 @@ func emitMethodInfo(w *writer, s *service, m *method) {
 	w.P("},")
 }
 
-// emitPublish registers what the providers of the services of f publish:
-// the .proto's retries and timeouts of each method that has either. The
-// name it registers them under is the .proto's path, which is unique in a
-// binary, since protobuf registers each file once.
+// emitPublish registers the services of f with dubboretry.Publish, whose
+// providers then publish the retries and timeouts that the .proto declares
+// (docs/design.md, "Publishing the .proto's defaults").
 func emitPublish(w *writer, f *file) {
 	w.P("func init() {")
-	w.P("// Providers of the services of ", f.commentPath, " publish their .proto defaults")
+	w.P("// Providers of these services publish the retries and timeouts of ", f.commentPath)
 	w.P("// (generated with publish_defaults).")
-	w.P(w.qual(extensionPackage.Ident("SetConfigPostProcessor")), "(",
-		strconv.Quote("protoc-gen-go-retry/published-defaults/v1:"+f.Desc.Path()), ", ",
-		f.names.publishedDefaults, "{")
+	var policies []string
 	for _, s := range f.services {
-		published := s.published()
-		if len(published) == 0 {
-			continue
+		if s.publishes() {
+			policies = append(policies, "&"+s.names.retryPolicy)
 		}
-		w.P(strconv.Quote(string(s.Desc.FullName())), ": {")
-		for _, m := range published {
-			fields := "Name: " + strconv.Quote(m.wireName)
-			if r := m.policy.Retries; r.Source != NoDefault {
-				fields += ", Retries: " + strconv.Quote(strconv.FormatUint(uint64(r.Retries), 10))
-			}
-			if t := m.policy.Timeout; t.Source != NoDefault {
-				fields += ", RequestTimeout: " + strconv.Quote(t.Value.String())
-			}
-			w.P("{", fields, "},")
-		}
-		w.P("},")
 	}
-	w.P("})")
+	w.P(w.qual(dubboretryPackage.Ident("Publish")), "(", strings.Join(policies, ", "), ")")
 	w.P("}")
 }

@@ -110,7 +110,6 @@ func parameter(req *pluginpb.CodeGeneratorRequest, name string) (value string, o
 type file struct {
 	*protogen.File
 	commentPath string // the .proto's path, made safe for a comment
-	names       fileNames
 	services    []*service
 }
 
@@ -133,54 +132,23 @@ type method struct {
 	local   localNames // the parameters and variables of its generated functions
 }
 
-// hasDefaults reports whether any method of s has a .proto retry default.
-func (s *service) hasDefaults() bool {
-	for _, m := range s.methods {
-		if m.policy.Retries.Source != NoDefault {
-			return true
-		}
-	}
-	return false
-}
-
-// hasTimeouts reports whether the .proto declares a timeout for any method
-// of s.
-func (s *service) hasTimeouts() bool {
-	for _, m := range s.methods {
-		if m.policy.Timeout.Source != NoDefault {
-			return true
-		}
-	}
-	return false
-}
-
-// hasPolicy reports whether the .proto declares retry_on, backoff or a
-// budget for s, which the runtime package dubboretry enforces.
+// hasPolicy reports whether the .proto declares any of the policy of s.
 func (s *service) hasPolicy() bool {
-	return s.budget.Source != NoDefault || slices.ContainsFunc(s.methods, (*method).hasPolicy)
+	return s.budget.Source != NoDefault || slices.ContainsFunc(s.methods, func(m *method) bool { return !m.policy.empty() })
 }
 
-// hasPolicy reports whether the .proto declares retry_on or backoff for m.
-func (m *method) hasPolicy() bool {
-	return m.policy.RetryOn.Source != NoDefault || m.policy.Backoff.Source != NoDefault
+// hasRetries reports whether the .proto declares the retries of any method
+// of s.
+func (s *service) hasRetries() bool {
+	return slices.ContainsFunc(s.methods, func(m *method) bool { return m.policy.Retries.Source != NoDefault })
 }
 
-// published returns the .proto's retries and timeouts of the unary methods
-// of s that have either, as a provider publishes them.
-func (s *service) published() []*method {
-	var out []*method
-	for _, m := range s.methods {
-		if m.policy.Retries.Source != NoDefault || m.policy.Timeout.Source != NoDefault {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// hasTimeouts reports whether the .proto declares a timeout for any method
-// of f.
-func (f *file) hasTimeouts() bool {
-	return slices.ContainsFunc(f.services, (*service).hasTimeouts)
+// publishes reports whether the providers of s publish anything with
+// publish_defaults: the .proto's retries or timeout of a method.
+func (s *service) publishes() bool {
+	return slices.ContainsFunc(s.methods, func(m *method) bool {
+		return m.policy.Retries.Source != NoDefault || m.policy.Timeout.Source != NoDefault
+	})
 }
 
 // A kind is the call kind of a method: which of its ends send a stream.
@@ -246,7 +214,7 @@ func analyze(f *protogen.File, cfg Config) (*file, optionErrors) {
 			"the Go package name %q (from go_package or an M parameter) is not a Go identifier", f.GoPackageName)
 	}
 
-	out := &file{File: f, commentPath: commentText(f.Desc.Path()), names: newFileNames(f)}
+	out := &file{File: f, commentPath: commentText(f.Desc.Path())}
 	for _, s := range f.Services {
 		svcRetries, err := serviceRetry(s.Desc.Options())
 		svc := &service{

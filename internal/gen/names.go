@@ -1,100 +1,41 @@
 package gen
 
-import (
-	"strings"
-
-	"google.golang.org/protobuf/compiler/protogen"
-)
+import "google.golang.org/protobuf/compiler/protogen"
 
 // Every Go name the generated code declares is built here, from protogen's
 // GoName, so that a name changes in one place. The exported ones are those
 // of protoc-gen-go-triple (docs/design.md, "What it is"), which users' code
 // refers to.
 
-// fileNames are the names declared once per generated file. They are named
-// after the file, as protoc-gen-go names its per-file declarations, so that
-// several files can share a package.
-type fileNames struct {
-	// retryOptions wraps the options given to a NewXxxService constructor
-	// of this file.
-	retryOptions string // file_greet_proto_retryOptions
-	// For files with a service whose .proto declares a timeout: what its
-	// constructors add to their options, and the filter that limits each
-	// attempt, its type and the name dubbo-go registers it by.
-	timeoutOptions string // file_greet_proto_timeoutOptions
-	attemptTimeout string // file_greet_proto_attemptTimeout
-	timeoutFilter  string // file_greet_proto_timeoutFilter
-	setMethod      string // file_greet_proto_setMethod: what both share
-	// With publish_defaults: what providers publish, and what the
-	// constructors add to their options so that the caller's service-level
-	// retries keep beating them.
-	publishedDefaults     string // file_greet_proto_publishedDefaults
-	serviceRetriesOptions string // file_greet_proto_serviceRetriesOptions
-}
-
-func newFileNames(f *protogen.File) fileNames {
-	// GoDescriptorIdent is protoc-gen-go's exported File_greet_proto.
-	prefix := "f" + strings.TrimPrefix(f.GoDescriptorIdent.GoName, "F") + "_"
-	return fileNames{
-		retryOptions:   prefix + "retryOptions",
-		timeoutOptions: prefix + "timeoutOptions",
-		attemptTimeout: prefix + "attemptTimeout",
-		timeoutFilter:  prefix + "timeoutFilter",
-		setMethod:      prefix + "setMethod",
-
-		publishedDefaults:     prefix + "publishedDefaults",
-		serviceRetriesOptions: prefix + "serviceRetriesOptions",
-	}
-}
-
-// templateNames maps the names the layering helpers declare in _layering
-// to the file's own names for them.
-func (n fileNames) templateNames() map[string]string {
-	return map[string]string{
-		"RetryOptions":   n.retryOptions,
-		"TimeoutOptions": n.timeoutOptions,
-		"AttemptTimeout": n.attemptTimeout,
-		"TimeoutFilter":  n.timeoutFilter,
-		"SetMethod":      n.setMethod,
-
-		"PublishedDefaults":     n.publishedDefaults,
-		"ServiceRetriesOptions": n.serviceRetriesOptions,
-	}
-}
-
 // serviceNames are the names declared for one service.
 type serviceNames struct {
-	Name          string // GreetServiceName: const, the service's full name
-	Client        string // GreetService: the client interface
-	ClientImpl    string // GreetServiceImpl
-	NewClient     string // NewGreetService
-	SetConsumer   string // SetConsumerGreetService
-	ClientInfo    string // GreetService_ClientInfo
-	Handler       string // GreetServiceHandler
-	Register      string // RegisterGreetServiceHandler
-	SetProvider   string // SetProviderGreetService
-	ServiceInfo   string // GreetService_ServiceInfo
-	retryDefaults string // _GreetService_retryDefaults: the .proto's retries
-	timeouts      string // _GreetService_timeouts: the .proto's timeouts
-	retryPolicy   string // _GreetService_retryPolicy: its retry_on, backoff and budget
+	Name        string // GreetServiceName: const, the service's full name
+	Client      string // GreetService: the client interface
+	ClientImpl  string // GreetServiceImpl
+	NewClient   string // NewGreetService
+	SetConsumer string // SetConsumerGreetService
+	ClientInfo  string // GreetService_ClientInfo
+	Handler     string // GreetServiceHandler
+	Register    string // RegisterGreetServiceHandler
+	SetProvider string // SetProviderGreetService
+	ServiceInfo string // GreetService_ServiceInfo
+	retryPolicy string // _GreetService_retryPolicy: the .proto's policy, as data
 }
 
 func newServiceNames(s *protogen.Service) serviceNames {
 	n := s.GoName
 	return serviceNames{
-		Name:          n + "Name",
-		Client:        n,
-		ClientImpl:    n + "Impl",
-		NewClient:     "New" + n,
-		SetConsumer:   "SetConsumer" + n,
-		ClientInfo:    n + "_ClientInfo",
-		Handler:       n + "Handler",
-		Register:      "Register" + n + "Handler",
-		SetProvider:   "SetProvider" + n,
-		ServiceInfo:   n + "_ServiceInfo",
-		retryDefaults: "_" + n + "_retryDefaults",
-		timeouts:      "_" + n + "_timeouts",
-		retryPolicy:   "_" + n + "_retryPolicy",
+		Name:        n + "Name",
+		Client:      n,
+		ClientImpl:  n + "Impl",
+		NewClient:   "New" + n,
+		SetConsumer: "SetConsumer" + n,
+		ClientInfo:  n + "_ClientInfo",
+		Handler:     n + "Handler",
+		Register:    "Register" + n + "Handler",
+		SetProvider: "SetProvider" + n,
+		ServiceInfo: n + "_ServiceInfo",
+		retryPolicy: "_" + n + "_retryPolicy",
 	}
 }
 
@@ -127,9 +68,8 @@ func newMethodNames(s *protogen.Service, m *protogen.Method) methodNames {
 type declaredName struct{ name, kind string }
 
 // declared lists the package-level names declared for a service. The last
-// three are declared only when the .proto declares what they hold;
-// they can meet only the same names of a service whose client interface
-// meets this one's, which is reported first.
+// can meet only the same name of a service whose client interface meets
+// this one's, which is reported first.
 func (n serviceNames) declared() []declaredName {
 	return []declaredName{
 		{n.Client, "client interface"}, {n.ClientImpl, "client implementation"}, {n.NewClient, "client constructor"},
@@ -137,7 +77,6 @@ func (n serviceNames) declared() []declaredName {
 		{n.Handler, "handler interface"}, {n.Register, "handler registration function"},
 		{n.SetProvider, "provider registration function"}, {n.ServiceInfo, "service info variable"},
 		{n.Name, "service name constant"},
-		{n.retryDefaults, "retry defaults variable"}, {n.timeouts, "timeouts variable"},
 		{n.retryPolicy, "retry policy variable"},
 	}
 }

@@ -51,6 +51,12 @@ type Policy struct {
 	Backoff Setting[Backoff]
 }
 
+// empty reports whether p declares nothing.
+func (p Policy) empty() bool {
+	return p.Retries.Source == NoDefault && p.Timeout.Source == NoDefault &&
+		p.RetryOn.Source == NoDefault && p.Backoff.Source == NoDefault
+}
+
 // Default is the .proto retries of one method.
 type Default struct {
 	// Source is the option that supplied the default, or NoDefault.

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"bytes"
 	"go/doc/comment"
 	"slices"
 	"strconv"
@@ -116,7 +117,10 @@ func (w *writer) content(header []string, pkg protogen.GoPackageName) []byte {
 	}
 	if len(w.buf) > 0 {
 		out = append(out, '\n')
-		out = append(out, w.buf...)
+		// Declarations end with a blank line, but the file ends with one
+		// newline.
+		out = append(out, bytes.TrimRight(w.buf, "\n")...)
+		out = append(out, '\n')
 	}
 	return out
 }
@@ -215,15 +219,6 @@ func (w *writer) aligned(lines ...column) {
 	}
 	for _, l := range lines {
 		w.P(l.key, strings.Repeat(" ", width-len(l.key)+1), l.value)
-	}
-}
-
-// verbatim writes Go source that is already formatted as gofmt prints it
-// at the top level, such as a declaration copied from a Go file.
-func (w *writer) verbatim(src string) {
-	w.buf = append(w.buf, src...)
-	if !strings.HasSuffix(src, "\n") {
-		w.buf = append(w.buf, '\n')
 	}
 }
 

@@ -172,17 +172,6 @@ func TestDocCommentPlain(t *testing.T) {
 	}
 }
 
-// TestVerbatim checks that verbatim copies source as it is, ending it with
-// a line break.
-func TestVerbatim(t *testing.T) {
-	w := newWriter(nil, 0)
-	w.verbatim("func f() {\n\treturn\n}")
-	w.verbatim("var x = 1\n")
-	if got, want := string(w.buf), "func f() {\n\treturn\n}\nvar x = 1\n"; got != want {
-		t.Errorf("verbatim wrote %q, want %q", got, want)
-	}
-}
-
 func checkGofmt(t *testing.T, src string) {
 	t.Helper()
 	formatted, err := format.Source([]byte(src))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -266,5 +267,69 @@ func start() (string, error) {
 		if time.Now().After(deadline) {
 			return "", fmt.Errorf("nothing listens on %s", addr)
 		}
+	}
+}
+
+// BenchmarkNewServicePaired measures BenchmarkNewService's constructors
+// against the bare cli.DialWithInfo in one loop, alternating them (bare,
+// new, new, bare, ...), the bare one with the same ClientInfo, as
+// BenchmarkPolicyCallPaired does calls: creating a
+// service starts goroutines and connections whose cost lands on whichever
+// creation follows, so a pair shares its conditions. It reports the mean
+// time of each (ns/bare, ns/new) and the median over the pairs of their
+// ratio (new/bare).
+//
+//	go -C example test -run '^$' -bench NewServicePaired -count 6 ./internal/bench
+func BenchmarkNewServicePaired(b *testing.B) {
+	addr, err := closedPort()
+	if err != nil {
+		b.Fatal(err)
+	}
+	logger.SetLoggerLevel("fatal")
+	cli, err := client.NewClient(client.WithClientURL("tri://" + addr))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		new  func() error
+		info *client.ClientInfo
+	}{
+		{"LayerService", func() error { _, err := e2ev1.NewLayerService(cli); return err }, &e2ev1.LayerService_ClientInfo},
+		{"PlainService", func() error { _, err := e2ev1.NewPlainService(cli); return err }, &e2ev1.PlainService_ClientInfo},
+	} {
+		bare := func() error {
+			_, err := cli.DialWithInfo(tc.info.InterfaceName, tc.info)
+			return err
+		}
+		b.Run("new="+tc.name, func(b *testing.B) {
+			var spent [2]time.Duration
+			var ratios []float64
+			n := 0
+			for b.Loop() {
+				var took [2]time.Duration
+				for k := range 2 {
+					i := k ^ n&1
+					f := bare
+					if i == 1 {
+						f = tc.new
+					}
+					start := time.Now()
+					if err := f(); err != nil {
+						b.Fatal(err)
+					}
+					took[i] = time.Since(start)
+				}
+				spent[0] += took[0]
+				spent[1] += took[1]
+				ratios = append(ratios, float64(took[1])/float64(took[0]))
+				n++
+			}
+			slices.Sort(ratios)
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(float64(spent[0])/float64(n), "ns/bare")
+			b.ReportMetric(float64(spent[1])/float64(n), "ns/new")
+			b.ReportMetric(ratios[len(ratios)/2], "new/bare")
+		})
 	}
 }

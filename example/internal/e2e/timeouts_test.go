@@ -207,15 +207,20 @@ func TestNoTimeoutLeak(t *testing.T) {
 }
 
 // TestDubboTimeouts records what dubbo-go v3.3.2 does with each timeout
-// setting for a service whose .proto declares none, and which therefore
-// runs as protoc-gen-go-triple's code does (docs/design.md, "Timeouts").
-// Only the client's timeout limits an attempt, and only when the caller's
-// context has no deadline. If dubbo-go changes this, this test fails:
-// update the design and the README.
+// setting for a service created as protoc-gen-go-triple's code creates it
+// (cli.DialWithInfo, without the runtime's layering): docs/design.md,
+// "Timeouts". Only the client's timeout limits an attempt, and only when
+// the caller's context has no deadline. If dubbo-go changes this, this test
+// fails: update the design and the README.
 func TestDubboTimeouts(t *testing.T) {
 	noTimeout := func(clientOpts []client.ClientOption, serviceOpts ...client.ReferenceOption) func(*testing.T) slowMethod {
 		return func(t *testing.T) slowMethod {
-			return try(e2ev1.NewNoTimeoutService(testserver.Client(t, clientOpts...), serviceOpts...)).must(t).Unlimited
+			cli := testserver.Client(t, clientOpts...)
+			info := &e2ev1.NoTimeoutService_ClientInfo
+			conn := try(cli.DialWithInfo(e2ev1.NoTimeoutServiceName, info, serviceOpts...)).must(t)
+			svc := new(e2ev1.NoTimeoutServiceImpl)
+			info.ConnectionInjectFunc(svc, conn)
+			return svc.Unlimited
 		}
 	}
 	deadline := func() (context.Context, context.CancelFunc) {
@@ -231,5 +236,34 @@ func TestDubboTimeouts(t *testing.T) {
 			opts: []client.CallOption{client.WithCallRequestTimeout(short)}, slow: 1, attempts: 1},
 		{name: "client.WithCallRequestTimeout does not beat the client's", method: noTimeout(clientTimeout(short)),
 			opts: []client.CallOption{client.WithCallRequestTimeout(long)}, slow: 1, attempts: 2},
+	})
+}
+
+// TestTimeoutsWithoutProto: every layer of the timeout column works for a
+// generated service whose .proto declares no timeout, where dubbo-go
+// ignores them all (TestDubboTimeouts).
+func TestTimeoutsWithoutProto(t *testing.T) {
+	noTimeout := func(clientOpts []client.ClientOption, serviceOpts ...client.ReferenceOption) func(*testing.T) slowMethod {
+		return func(t *testing.T) slowMethod {
+			return try(e2ev1.NewNoTimeoutService(testserver.Client(t, clientOpts...), serviceOpts...)).must(t).Unlimited
+		}
+	}
+	deadline := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.Background(), 20*time.Second)
+	}
+	runSlowCases(t, []slowCase{
+		{name: "0: not a 1.5s attempt", method: noTimeout(nil), slow: 1, attempts: 1},
+		{name: "1: the client's", method: noTimeout(clientTimeout(short)), slow: 1, attempts: 2},
+		{name: "1: the client's, not under a caller's deadline, as in dubbo-go", method: noTimeout(clientTimeout(short)), ctx: deadline, slow: 1, attempts: 1},
+		{name: "3: client.WithRequestTimeout", method: noTimeout(nil, client.WithRequestTimeout(short)), slow: 1, attempts: 2},
+		{name: "3: client.WithRequestTimeout, under a caller's deadline", method: noTimeout(nil, client.WithRequestTimeout(short)), ctx: deadline, slow: 1, attempts: 2},
+		{name: "3: client.WithRequestTimeout beats the client's", method: noTimeout(clientTimeout(short), client.WithRequestTimeout(long)), slow: 1, attempts: 1},
+		{name: "3: client.WithMethod's RequestTimeout", method: noTimeout(nil, methodTimeout("Unlimited", short)), slow: 1, attempts: 2},
+		{name: "4: client.WithCallRequestTimeout", method: noTimeout(nil),
+			opts: []client.CallOption{client.WithCallRequestTimeout(short)}, slow: 1, attempts: 2},
+		{name: "4: client.WithCallRequestTimeout beats the client's", method: noTimeout(clientTimeout(short)),
+			opts: []client.CallOption{client.WithCallRequestTimeout(long)}, slow: 1, attempts: 1},
+		{name: "4: client.WithCallRequestTimeout beats the service's", method: noTimeout(nil, client.WithRequestTimeout(long)),
+			opts: []client.CallOption{client.WithCallRequestTimeout(short)}, slow: 1, attempts: 2},
 	})
 }

@@ -101,25 +101,27 @@ func TestFailoverKept(t *testing.T) {
 	})
 }
 
-// A service whose .proto declares no retry_on, backoff or budget runs on
-// dubbo-go's failover cluster, even in a process where dubboretry's is
-// installed (package e2ev1 imports dubboretry, for the services of
-// policy.proto): nothing of dubboretry runs on its calls. LayerService
-// declares retries only: Declared retries every failure that is not a
-// business error 3 times, whatever its code; Undeclared takes dubbo-go's
-// 2 retries; Never none. RetryOnService, created beside it from the same
-// client, is the control: it joins dubboretry's cluster.
-func TestNoPolicyKeepsFailover(t *testing.T) {
+// Every generated service runs on dubboretry's cluster, with a .proto
+// policy or without; a reference created as protoc-gen-go-triple's code
+// creates it (cli.DialWithInfo) keeps dubbo-go's failover. LayerService
+// declares retries only, and so keeps dubbo-go's rule for the rest:
+// Declared retries every failure that is not a business error 3 times,
+// whatever its code; Undeclared takes dubbo-go's 2 retries; Never none.
+// RetryOnService, created beside it from the same client, is the control:
+// its .proto retries UNAVAILABLE only.
+func TestEveryGeneratedServiceJoinsTheCluster(t *testing.T) {
 	joined := spyClusters(t, constant.ClusterKeyFailover, dubboretry.ClusterName)
 	cli := testserver.Client(t)
 	layer := try(e2ev1.NewLayerService(cli)).must(t)
 	withPolicy := try(e2ev1.NewRetryOnService(cli)).must(t)
+	try(cli.DialWithInfo(e2ev1.PlainServiceName, &e2ev1.PlainService_ClientInfo)).must(t)
 	for _, c := range []struct {
 		service string
 		want    string
 	}{
-		{e2ev1.LayerServiceName, constant.ClusterKeyFailover},
+		{e2ev1.LayerServiceName, dubboretry.ClusterName},
 		{e2ev1.RetryOnServiceName, dubboretry.ClusterName},
+		{e2ev1.PlainServiceName, constant.ClusterKeyFailover},
 	} {
 		if got := joined.of(c.service); !slices.Equal(got, []string{c.want}) {
 			t.Errorf("%s joined the clusters %q, want [%q]", c.service, got, c.want)

@@ -153,29 +153,41 @@ func TestCallersClusterWins(t *testing.T) {
 }
 
 // onUnavailable is the policy the generator emits for RetryOnService,
-// given here by hand to PlainService, whose .proto declares none.
-var onUnavailable = dubboretry.ServicePolicy{Methods: []dubboretry.MethodPolicy{
-	{Name: "Declared", RetryOn: []triple_protocol.Code{unavailable}},
+// given here by hand for PlainService, whose .proto declares none.
+var onUnavailable = dubboretry.Service{Name: "e2e.v1.PlainService", Methods: []dubboretry.Method{
+	{Name: "Declared", RetryOn: []triple_protocol.Code{unavailable}, RetryOnFrom: dubboretry.ProtoMethod},
+	{Name: "Undeclared"},
 }}
 
-// dubboretry.Defaults, the API the generated code calls, given by hand:
-// it is layer 2 wherever it comes among the options, under the caller's
-// options of dubboretry and the cluster the caller chose. PlainService
-// declares nothing: dubbo-go's 2 retries.
-func TestDefaultsByHand(t *testing.T) {
+// dialPlain creates a PlainService with dubboretry.Dial, the API the
+// generated constructors call, and onUnavailable as its .proto policy.
+func dialPlain(t *testing.T, cli *client.Client, opts ...client.ReferenceOption) e2ev1.PlainService {
+	t.Helper()
+	info := &e2ev1.PlainService_ClientInfo
+	conn := try(dubboretry.Dial(cli, info, &onUnavailable, opts...)).must(t)
+	svc := new(e2ev1.PlainServiceImpl)
+	info.ConnectionInjectFunc(svc, conn)
+	return svc
+}
+
+// dubboretry.Dial, given a policy by hand: the policy is layer 2, under
+// the caller's options of dubboretry, in whatever order they come, and
+// under the cluster the caller chose. PlainService declares no retries:
+// dubbo-go's 2.
+func TestDialByHand(t *testing.T) {
 	cli := testserver.Client(t)
-	svc := try(e2ev1.NewPlainService(cli, dubboretry.Defaults(&onUnavailable))).must(t)
+	svc := dialPlain(t, cli)
 	check(t,
-		attempt{"Defaults: unavailable", svc.Declared, unavailable, 3, nil},
-		attempt{"Defaults: invalid argument", svc.Declared, invalidArgument, 1, nil},
-		attempt{"Defaults, a method it does not name", svc.Undeclared, invalidArgument, 3, nil},
+		attempt{"Dial: unavailable", svc.Declared, unavailable, 3, nil},
+		attempt{"Dial: invalid argument", svc.Declared, invalidArgument, 1, nil},
+		attempt{"Dial, a method it does not name", svc.Undeclared, invalidArgument, 3, nil},
 	)
-	checkBusiness(t, "Defaults", svc.Declared)
+	checkBusiness(t, "Dial", svc.Declared)
 	for _, opts := range [][]client.ReferenceOption{
-		{dubboretry.Defaults(&onUnavailable), dubboretry.WithRetryOn(internal), dubboretry.WithMethodRetryOn("Declared", deadlineCode, unavailable)},
-		{dubboretry.WithMethodRetryOn("Declared", deadlineCode, unavailable), dubboretry.WithRetryOn(internal), dubboretry.Defaults(&onUnavailable)},
+		{dubboretry.WithRetryOn(internal), dubboretry.WithMethodRetryOn("Declared", deadlineCode, unavailable)},
+		{dubboretry.WithMethodRetryOn("Declared", deadlineCode, unavailable), dubboretry.WithRetryOn(internal)},
 	} {
-		method := try(e2ev1.NewPlainService(cli, opts...)).must(t)
+		method := dialPlain(t, cli, opts...)
 		check(t,
 			attempt{"WithMethodRetryOn: deadline exceeded", method.Declared, deadlineCode, 3, nil},
 			attempt{"WithMethodRetryOn: unavailable", method.Declared, unavailable, 3, nil},
@@ -184,13 +196,8 @@ func TestDefaultsByHand(t *testing.T) {
 			attempt{"WithMethodRetryOn, other method: WithRetryOn, unavailable", method.Undeclared, unavailable, 1, nil},
 		)
 	}
-	for _, opts := range [][]client.ReferenceOption{
-		{client.WithClusterFailFast(), dubboretry.Defaults(&onUnavailable)},
-		{dubboretry.Defaults(&onUnavailable), client.WithClusterFailFast()},
-	} {
-		failfast := try(e2ev1.NewPlainService(cli, opts...)).must(t)
-		check(t, attempt{"failfast", failfast.Declared, unavailable, 1, nil})
-	}
-	failover := try(e2ev1.NewPlainService(cli, client.WithClusterFailOver(), dubboretry.Defaults(&onUnavailable))).must(t)
+	failfast := dialPlain(t, cli, client.WithClusterFailFast())
+	check(t, attempt{"failfast", failfast.Declared, unavailable, 1, nil})
+	failover := dialPlain(t, cli, client.WithClusterFailOver())
 	check(t, attempt{"failover", failover.Declared, internal, 1, nil})
 }

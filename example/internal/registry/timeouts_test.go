@@ -157,16 +157,17 @@ var timeoutScenarios = []probeScenario{
 		slowCase{name: "the caller's deadline does not lift the .proto's limit", method: limited, slow: 1, deadline: 20 * time.Second, attempts: 2},
 		slowCase{name: "the caller's deadline does not lift the call's limit", method: unlimited, slow: 1, deadline: 20 * time.Second,
 			opts: callTimeout(short), attempts: 2},
-		// dubbo-go's own behaviour, on a service without a .proto timeout.
-		slowCase{name: "dubbo-go: WithCallRequestTimeout is ignored", method: noTimeout, opts: callTimeout(short), slow: 1, attempts: 1},
+		// Layer 4 on a service whose .proto declares no timeout, where
+		// dubbo-go alone ignores it.
+		slowCase{name: "4: the call's, on a service without a .proto timeout", method: noTimeout, opts: callTimeout(short), slow: 1, attempts: 2},
 	),
 	timeoutScenario("WithClientRequestTimeout(300ms)", clientTimeout(short), nil,
 		// Layer 1, where the .proto is silent.
 		slowCase{name: "1: the client's, on a method without a .proto timeout", method: unlimited, slow: 1, attempts: 2},
 		slowCase{name: "2: the .proto beats a shorter client timeout", method: override, slow: 1, attempts: 1},
-		slowCase{name: "dubbo-go: the client's", method: noTimeout, slow: 1, attempts: 2},
-		slowCase{name: "dubbo-go: the client's, but not under a caller's deadline", method: noTimeout, slow: 1, deadline: 20 * time.Second, attempts: 1},
-		slowCase{name: "dubbo-go: WithCallRequestTimeout does not beat the client's", method: noTimeout, opts: callTimeout(long), slow: 1, attempts: 2},
+		slowCase{name: "1: the client's, on a service without a .proto timeout", method: noTimeout, slow: 1, attempts: 2},
+		slowCase{name: "1: the client's, not under a caller's deadline, as in dubbo-go", method: noTimeout, slow: 1, deadline: 20 * time.Second, attempts: 1},
+		slowCase{name: "4: the call's beats the client's", method: noTimeout, opts: callTimeout(long), slow: 1, attempts: 1},
 	),
 	timeoutScenario("WithClientRequestTimeout(5s)", clientTimeout(long), nil,
 		slowCase{name: "2: the .proto beats a longer client timeout", method: limited, slow: 1, attempts: 2},
@@ -208,7 +209,7 @@ var timeoutScenarios = []probeScenario{
 	// services created after it from the same client: its
 	// WithRequestTimeout(5s) would let ServiceTimeoutService.Inherit run
 	// past its .proto's 300ms, and its WithMethod(Unlimited, 300ms), with
-	// its filter, would cut NoTimeoutService.Unlimited.
+	// the layering, would cut NoTimeoutService.Unlimited.
 	timeoutScenario("no leak", nil, serviceTimeout(client.WithRequestTimeout(long), methodTimeout("Unlimited", short)),
 		slowCase{name: "its service's timeout applies to it", method: limited, slow: 1, attempts: 1},
 		slowCase{name: "its method's timeout applies to it", method: unlimited, slow: 1, attempts: 2},
