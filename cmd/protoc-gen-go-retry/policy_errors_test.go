@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/types/pluginpb"
 )
 
 // A policyErrorCase is an input that retry.proto's rules refuse (the
@@ -66,6 +69,22 @@ var policyErrorCases = []policyErrorCase{
 		statements: []string{".backoff.initial = {seconds: 1}", ".backoff.multiplier = -2"}, at: 1,
 		aggregate: "{backoff: {initial: {seconds: 1}, multiplier: -2}}",
 		msg:       ".backoff.multiplier is -2; it must be at least 1 (or unset, for 2)"},
+	{name: "infinite multiplier",
+		statements: []string{".backoff.initial = {seconds: 1}", ".backoff.multiplier = inf"}, at: 1,
+		aggregate: "{backoff: {initial: {seconds: 1}, multiplier: inf}}",
+		msg:       ".backoff.multiplier is +Inf; it must be a finite number"},
+	{name: "multiplier overflowing to infinity",
+		statements: []string{".backoff.initial = {seconds: 1}", ".backoff.multiplier = 1e309"}, at: 1,
+		aggregate: "{backoff: {initial: {seconds: 1}, multiplier: 1e309}}",
+		msg:       ".backoff.multiplier is +Inf; it must be a finite number"},
+	{name: "negative infinite multiplier",
+		statements: []string{".backoff.initial = {seconds: 1}", ".backoff.multiplier = -inf"}, at: 1,
+		aggregate: "{backoff: {initial: {seconds: 1}, multiplier: -inf}}",
+		msg:       ".backoff.multiplier is -Inf; it must be a finite number"},
+	{name: "NaN multiplier",
+		statements: []string{".backoff.initial = {seconds: 1}", ".backoff.multiplier = nan"}, at: 1,
+		aggregate: "{backoff: {initial: {seconds: 1}, multiplier: nan}}",
+		msg:       ".backoff.multiplier is NaN; it must be a finite number"},
 	{name: "zero ratio", serviceAndFile: true,
 		statements: []string{".budget.min_retries_per_second = 5"}, aggregate: "{budget: {}}",
 		msg: ".budget.ratio is 0; it must be more than 0 and at most 1"},
@@ -75,6 +94,15 @@ var policyErrorCases = []policyErrorCase{
 	{name: "ratio above 1", serviceAndFile: true,
 		statements: []string{".budget.ratio = 1.5"}, aggregate: "{budget: {ratio: 1.5}}",
 		msg: ".budget.ratio is 1.5; it must be more than 0 and at most 1"},
+	{name: "infinite ratio", serviceAndFile: true,
+		statements: []string{".budget.ratio = inf"}, aggregate: "{budget: {ratio: inf}}",
+		msg: ".budget.ratio is +Inf; it must be a finite number"},
+	{name: "negative infinite ratio", serviceAndFile: true,
+		statements: []string{".budget.ratio = -inf"}, aggregate: "{budget: {ratio: -inf}}",
+		msg: ".budget.ratio is -Inf; it must be a finite number"},
+	{name: "NaN ratio", serviceAndFile: true,
+		statements: []string{".budget.ratio = nan"}, aggregate: "{budget: {ratio: nan}}",
+		msg: ".budget.ratio is NaN; it must be a finite number"},
 }
 
 // A level is where an option is set, in a .proto the tests write: the
@@ -113,7 +141,23 @@ func indent(prefix string, lines []string) string {
 // where it can occur, in both option syntaxes: the message, the position,
 // and that nothing is written.
 func TestPolicyErrors(t *testing.T) {
-	for _, tc := range policyErrorCases {
+	testPolicyErrors(t, policyErrorCases, nil)
+}
+
+// testPolicyErrors runs each of cases at each level where it can occur, in
+// both option syntaxes, with files (name: source) besides shop.proto, such
+// as an edited retry/v1/retry.proto.
+func testPolicyErrors(t *testing.T, cases []policyErrorCase, files map[string]string) {
+	t.Helper()
+	request := func(t *testing.T, src string) *pluginpb.CodeGeneratorRequest {
+		t.Helper()
+		all := map[string]string{"shop.proto": src}
+		maps.Copy(all, files)
+		req := compile(t, all, "")
+		req.FileToGenerate = []string{"shop.proto"}
+		return req
+	}
+	for _, tc := range cases {
 		for _, lv := range levels {
 			if tc.serviceAndFile && lv.name == "method" {
 				continue
@@ -125,12 +169,12 @@ func TestPolicyErrors(t *testing.T) {
 				}
 				src := lv.source(stmts)
 				want := fmt.Sprintf("shop.proto:%d:%d: %s: %s%s", lv.line+tc.at, lv.col, lv.subject, lv.option, tc.msg)
-				wantError(t, compile(t, map[string]string{"shop.proto": src}, ""), want)
+				wantError(t, request(t, src), want)
 			})
 			t.Run(tc.name+"/"+lv.name+"/aggregate", func(t *testing.T) {
 				src := lv.source([]string{"option " + lv.option + " = " + tc.aggregate + ";"})
 				want := fmt.Sprintf("shop.proto:%d:%d: %s: %s%s", lv.line, lv.col, lv.subject, lv.option, tc.msg)
-				wantError(t, compile(t, map[string]string{"shop.proto": src}, ""), want)
+				wantError(t, request(t, src), want)
 			})
 		}
 	}
@@ -151,8 +195,8 @@ func TestPolicyOnStreamingMethod(t *testing.T) {
 }
 
 // editedRetryProto is retry.proto as a user might have edited a vendored
-// copy: MethodRetry has a budget, and ServiceRetry a field this plugin does
-// not know.
+// copy, or as a newer release might declare it: MethodRetry has a budget,
+// ServiceRetry, Backoff and Budget each a field this plugin does not know.
 func editedRetryProto(t *testing.T) string {
 	t.Helper()
 	src, err := os.ReadFile("../../options/retry/v1/retry.proto")
@@ -161,7 +205,10 @@ func editedRetryProto(t *testing.T) string {
 	}
 	s := strings.Replace(string(src), "  Backoff backoff = 5;\n}", "  Backoff backoff = 5;\n  Budget budget = 6;\n}", 1)
 	s = strings.Replace(s, "  Budget budget = 6;\n}\n\n// FileRetry", "  Budget budget = 6;\n  string hedging = 7;\n}\n\n// FileRetry", 1)
-	if strings.Count(s, "Budget budget = 6;") != 3 || !strings.Contains(s, "hedging") {
+	s = strings.Replace(s, "  double multiplier = 3;\n}", "  double multiplier = 3;\n  double jitter = 4;\n}", 1)
+	s = strings.Replace(s, "  uint32 min_retries_per_second = 2;\n}", "  uint32 min_retries_per_second = 2;\n  uint32 burst = 3;\n}", 1)
+	if strings.Count(s, "Budget budget = 6;") != 3 || !strings.Contains(s, "hedging") ||
+		!strings.Contains(s, "jitter = 4") || !strings.Contains(s, "burst = 3") {
 		t.Fatal("retry.proto changed: update editedRetryProto")
 	}
 	return s
@@ -192,10 +239,28 @@ func TestBudgetOnMethod(t *testing.T) {
 		" protoc-gen-go-retry --write-options writes, or a newer plugin)")
 }
 
+// TestUnknownNestedField: a field this plugin does not know in a backoff or
+// a budget is refused like one of the option itself, pointing at the field
+// where the file records it.
+func TestUnknownNestedField(t *testing.T) {
+	const unknown = ", which retry/v1/retry.proto does not declare for this plugin: the .proto was compiled against" +
+		" an edited or newer retry.proto (use the one protoc-gen-go-retry --write-options writes, or a newer plugin)"
+	testPolicyErrors(t, []policyErrorCase{
+		{name: "in backoff",
+			statements: []string{".backoff.initial = {seconds: 1}", ".backoff.jitter = 0.5"}, at: 1,
+			aggregate: "{backoff: {initial: {seconds: 1}, jitter: 0.5}}",
+			msg:       ".backoff has field 4" + unknown},
+		{name: "in budget", serviceAndFile: true,
+			statements: []string{".budget.ratio = 0.1", ".budget.burst = 5"}, at: 1,
+			aggregate: "{budget: {ratio: 0.1, burst: 5}}",
+			msg:       ".budget has field 3" + unknown},
+	}, map[string]string{"retry/v1/retry.proto": editedRetryProto(t)})
+}
+
 // TestPolicyErrorsTogether: the policy errors of a run are reported with
 // the others, sorted by position.
 func TestPolicyErrorsTogether(t *testing.T) {
-	src := header + `option (retry.v1.file) = {retries: 11, budget: {ratio: 2}};
+	src := header + `option (retry.v1.file) = {retries: 11, budget: {ratio: 2}, backoff: {initial: {seconds: 1}, multiplier: nan}};
 service Shop {
   option (retry.v1.service).backoff.multiplier = 0.5;
   rpc Charge(Req) returns (Resp) {
@@ -204,6 +269,7 @@ service Shop {
 }
 `
 	wantError(t, compile(t, map[string]string{"shop.proto": src}, ""), strings.Join([]string{
+		"shop.proto:7:1: shop.v1: (retry.v1.file).backoff.multiplier is NaN; it must be a finite number",
 		"shop.proto:7:1: shop.v1: (retry.v1.file).retries is 11, above max_retries=10 (raise the cap with the plugin parameter max_retries=N)",
 		"shop.proto:7:1: shop.v1: (retry.v1.file).budget.ratio is 2; it must be more than 0 and at most 1",
 		"shop.proto:9:3: shop.v1.Shop: (retry.v1.service).backoff.initial is missing; a backoff needs its first delay",

@@ -3,6 +3,7 @@ package gen
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -114,9 +115,9 @@ type retryOption interface {
 }
 
 // check records what is wrong with the option of one level: err, the
-// reason it could not be decoded, fields this plugin does not know, and
-// values out of bounds. opt may be a nil message, for an option that is not
-// set.
+// reason it could not be decoded, fields this plugin does not know, values
+// that are not finite, and values out of bounds. opt may be a nil message,
+// for an option that is not set.
 func (c *checker) check(at optionSite, opt retryOption, err error) {
 	if err != nil {
 		c.errorf(at.subject, at.paths(), "cannot read %s: %v", at.option, err)
@@ -125,7 +126,7 @@ func (c *checker) check(at optionSite, opt retryOption, err error) {
 	if !opt.ProtoReflect().IsValid() {
 		return
 	}
-	c.checkUnknown(at, nil, opt.ProtoReflect())
+	c.checkFields(at, at.option, nil, opt.ProtoReflect())
 	if retries := opt.GetRetries(); retries > c.maxRetries {
 		c.errorf(at.subject, at.fieldPaths(retriesField),
 			"%s.retries is %d, above max_retries=%d (raise the cap with the plugin parameter max_retries=N)",
@@ -139,7 +140,7 @@ func (c *checker) check(at optionSite, opt retryOption, err error) {
 		c.checkBackoff(at, b)
 	}
 	if b, ok := opt.(interface{ GetBudget() *retryv1.Budget }); ok && b.GetBudget() != nil {
-		if r := b.GetBudget().GetRatio(); !(r > 0 && r <= 1) {
+		if r := b.GetBudget().GetRatio(); finite(r) && !(r > 0 && r <= 1) {
 			c.errorf(at.subject, at.fieldPaths(budgetField, budgetRatioField),
 				"%s.budget.ratio is %v; it must be more than 0 and at most 1", at.option, r)
 		}
@@ -206,22 +207,28 @@ func (c *checker) checkBackoff(at optionSite, b *retryv1.Backoff) {
 		c.errorf(at.subject, at.fieldPaths(backoffField, backoffMaxField),
 			"%s.max is %v, less than initial (%v)", name, m.AsDuration(), b.GetInitial().AsDuration())
 	}
-	if m := b.GetMultiplier(); m != 0 && !(m >= 1) {
+	if m := b.GetMultiplier(); m != 0 && finite(m) && m < 1 {
 		c.errorf(at.subject, at.fieldPaths(backoffField, backoffMultiplierField),
 			"%s.multiplier is %v; it must be at least 1 (or unset, for 2)", name, m)
 	}
 }
 
-// checkUnknown records the fields of m, a retry option or a message in one
-// at path below it, that the retry.proto this plugin was built with does not
-// declare: the .proto was compiled against an edited or newer retry.proto,
-// and a policy this plugin cannot apply must not be dropped silently.
-func (c *checker) checkUnknown(at optionSite, path []int32, m protoreflect.Message) {
+// checkFields records what is wrong with m, the option or a message at path
+// below it (name, in errors), and with every message m holds, at any depth:
+//
+//   - fields that the retry.proto this plugin was built with does not
+//     declare: the .proto was compiled against an edited or newer
+//     retry.proto, and a policy this plugin cannot apply must not be
+//     dropped silently;
+//   - floating-point values that are infinite or NaN, which no policy means
+//     and which the generated Go could not even spell.
+//
+// It walks the messages rather than naming their fields so that every
+// field a later retry.proto adds is checked too. The name of a field is
+// built on the way down: a message's descriptor knows its own fields, not
+// the path that leads to it.
+func (c *checker) checkFields(at optionSite, name string, path []int32, m protoreflect.Message) {
 	for _, num := range unknownFields(m.GetUnknown()) {
-		name := at.option
-		for _, n := range path {
-			name += "." + string(m.Descriptor().Fields().ByNumber(protoreflect.FieldNumber(n)).Name())
-		}
 		if len(path) == 0 && num == budgetField && m.Descriptor().FullName() == "retry.v1.MethodRetry" {
 			c.errorf(at.subject, at.fieldPaths(int32(num)),
 				"%s sets a budget; a budget caps the retries of a whole service: set it in (retry.v1.service) or (retry.v1.file)", name)
@@ -232,12 +239,46 @@ func (c *checker) checkUnknown(at optionSite, path []int32, m protoreflect.Messa
 				" against an edited or newer retry.proto (use the one protoc-gen-go-retry --write-options writes, or a newer plugin)",
 			name, num)
 	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap() {
-			c.checkUnknown(at, append(slices.Clip(path), int32(fd.Number())), v.Message())
+	// In the order of the schema, not Range's, which is undefined: errors
+	// at one position keep the order they are recorded in.
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if !m.Has(fd) {
+			continue
 		}
-		return true
-	})
+		fieldName, fieldPath := name+"."+string(fd.Name()), append(slices.Clip(path), int32(fd.Number()))
+		switch v := m.Get(fd); {
+		case fd.IsList():
+			// The source path of an element goes on with its index, as
+			// retry_on's do.
+			for j := range v.List().Len() {
+				c.checkValue(at, fmt.Sprintf("%s[%d]", fieldName, j), append(slices.Clip(fieldPath), int32(j)), fd, v.List().Get(j))
+			}
+		case !fd.IsMap(): // retry.proto declares no maps
+			c.checkValue(at, fieldName, fieldPath, fd, v)
+		}
+	}
+}
+
+// checkValue records what is wrong with v, a value of field fd at path
+// below the option that errors call name.
+func (c *checker) checkValue(at optionSite, name string, path []int32, fd protoreflect.FieldDescriptor, v protoreflect.Value) {
+	switch fd.Kind() {
+	case protoreflect.MessageKind, protoreflect.GroupKind:
+		c.checkFields(at, name, path, v.Message())
+	case protoreflect.DoubleKind, protoreflect.FloatKind:
+		if x := v.Float(); !finite(x) {
+			c.errorf(at.subject, at.fieldPaths(path...), "%s is %v; it must be a finite number", name, x)
+		}
+	}
+}
+
+// finite reports whether x is neither infinite nor NaN. checkFields
+// reports the values that are not, and the range checks pass over them so
+// that each bad value is reported once.
+func finite(x float64) bool {
+	return !math.IsInf(x, 0) && !math.IsNaN(x)
 }
 
 // Field numbers in descriptor.proto, used to build the source path of an
