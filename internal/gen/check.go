@@ -3,6 +3,7 @@ package gen
 import (
 	"cmp"
 	"fmt"
+	"go/token"
 	"math"
 	"slices"
 	"strings"
@@ -279,6 +280,22 @@ func (c *checker) checkValue(at optionSite, name string, path []int32, fd protor
 // that each bad value is reported once.
 func finite(x float64) bool {
 	return !math.IsInf(x, 0) && !math.IsNaN(x)
+}
+
+// goPackageNameProblem says what keeps name from being the name of a Go
+// package, for an error that goes on from "the Go package name": a file
+// with services is generated into the package, and a package clause with
+// such a name would not compile. It returns "" for a good name.
+func goPackageNameProblem(name string) string {
+	switch {
+	case token.IsKeyword(name):
+		return "is a Go keyword"
+	case !token.IsIdentifier(name):
+		return "is not a Go identifier"
+	case name == "_":
+		return "is the blank identifier, which cannot name a package"
+	}
+	return ""
 }
 
 // Field numbers in descriptor.proto, used to build the source path of an

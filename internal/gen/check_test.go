@@ -66,3 +66,24 @@ message Hedging {
 		t.Errorf("errors:\n got: %s\nwant: %s", got, want)
 	}
 }
+
+func TestGoPackageNameProblem(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"shopv1", ""},
+		{"_shop", ""},
+		{"Ünï", ""},
+		{"type", "is a Go keyword"},
+		{"func", "is a Go keyword"},
+		{"go", "is a Go keyword"},
+		{"map", "is a Go keyword"},
+		{"shop-v1", "is not a Go identifier"},
+		{"1shop", "is not a Go identifier"},
+		{"shop v1", "is not a Go identifier"},
+		{"", "is not a Go identifier"},
+		{"_", "is the blank identifier, which cannot name a package"},
+	} {
+		if got := goPackageNameProblem(tc.name); got != tc.want {
+			t.Errorf("goPackageNameProblem(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
