@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -163,4 +164,30 @@ func TestGoPackageNameNotIdentifier(t *testing.T) {
 	src = "syntax = \"proto3\";\npackage shop.v1;\nmessage Req {}\nservice Shop {\n  rpc Get(Req) returns (Req);\n}\n"
 	wantError(t, compile(t, map[string]string{"shop.proto": src}, "Mshop.proto=example.com/shop;shop-v1"),
 		`shop.proto:2:1: shop.v1: the Go package name "shop-v1" (from go_package or an M parameter) is not a Go identifier`)
+}
+
+// A Go keyword as the Go package name is refused as one, and so is the
+// blank identifier: neither can name a package.
+func TestGoPackageNameKeyword(t *testing.T) {
+	const msg = `shop.proto:3:1: shop.v1: the Go package name %q (from go_package or an M parameter) %s`
+	for _, tc := range []struct{ goPackage, params, want string }{
+		{"example.com/shop;type", "", fmt.Sprintf(msg, "type", "is a Go keyword")},
+		{"example.com/shop;func", "", fmt.Sprintf(msg, "func", "is a Go keyword")},
+		{"example.com/shop;go", "", fmt.Sprintf(msg, "go", "is a Go keyword")},
+		{"example.com/shop;map", "", fmt.Sprintf(msg, "map", "is a Go keyword")},
+		// The name alone, the import path coming from an M parameter.
+		{";type", "Mshop.proto=example.com/shop", fmt.Sprintf(msg, "type", "is a Go keyword")},
+		{"example.com/shop;_", "", fmt.Sprintf(msg, "_", "is the blank identifier, which cannot name a package")},
+	} {
+		t.Run(tc.goPackage, func(t *testing.T) {
+			src := "syntax = \"proto3\";\npackage shop.v1;\noption go_package = \"" + tc.goPackage + "\";\n" +
+				"message Req {}\nservice Shop {\n  rpc Get(Req) returns (Req);\n}\n"
+			wantError(t, compile(t, map[string]string{"shop.proto": src}, tc.params), tc.want)
+		})
+	}
+
+	// The name from an M parameter.
+	src := "syntax = \"proto3\";\npackage shop.v1;\nmessage Req {}\nservice Shop {\n  rpc Get(Req) returns (Req);\n}\n"
+	wantError(t, compile(t, map[string]string{"shop.proto": src}, "Mshop.proto=example.com/shop;type"),
+		`shop.proto:2:1: shop.v1: the Go package name "type" (from go_package or an M parameter) is a Go keyword`)
 }

@@ -8,7 +8,6 @@ package gen
 import (
 	"errors"
 	"fmt"
-	"go/token"
 	"slices"
 	"strings"
 
@@ -209,9 +208,9 @@ func analyze(f *protogen.File, cfg Config) (*file, optionErrors) {
 		fallback: []protoreflect.SourcePath{{packageField}, {syntaxField}},
 	}, fileRetries, err)
 
-	if len(f.Services) > 0 && !token.IsIdentifier(string(f.GoPackageName)) {
+	if problem := goPackageNameProblem(string(f.GoPackageName)); len(f.Services) > 0 && problem != "" {
 		c.errorf(string(f.Desc.Package()), []protoreflect.SourcePath{{fileOptionsField, goPackageField}, {packageField}, {syntaxField}},
-			"the Go package name %q (from go_package or an M parameter) is not a Go identifier", f.GoPackageName)
+			"the Go package name %q (from go_package or an M parameter) %s", f.GoPackageName, problem)
 	}
 
 	out := &file{File: f, commentPath: commentText(f.Desc.Path())}
