@@ -170,8 +170,8 @@ func latency(rng *rand.Rand, d time.Duration) time.Duration {
 func fail(rng *rand.Rand) (time.Duration, bool)    { return latency(rng, 500*time.Microsecond), false }
 func succeed(rng *rand.Rand) (time.Duration, bool) { return latency(rng, 300*time.Microsecond), true }
 
-// transient fails one attempt in ten, independently.
-func transient(rng *rand.Rand) (time.Duration, bool) {
+// tenPercent fails one attempt in ten, independently.
+func tenPercent(rng *rand.Rand) (time.Duration, bool) {
 	if rng.Float64() < 0.1 {
 		return fail(rng)
 	}
@@ -337,7 +337,7 @@ var simScenarios = []simScenario{
 	},
 	{
 		name: "10% of attempts fail, 2,000 calls", calls: 2000, first: -1,
-		attempt: func(_ *simWorld, rng *rand.Rand, _ int) (time.Duration, bool) { return transient(rng) },
+		attempt: func(_ *simWorld, rng *rand.Rand, _ int) (time.Duration, bool) { return tenPercent(rng) },
 		goal:    atLeast(0.999),
 	},
 	{
@@ -346,7 +346,7 @@ var simScenarios = []simScenario{
 			if w.now < w.healthyAt {
 				return fail(rng)
 			}
-			return transient(rng)
+			return tenPercent(rng)
 		},
 		goal: atLeast(0.995),
 	},

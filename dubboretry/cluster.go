@@ -9,6 +9,7 @@ import (
 	clusterpkg "dubbo.apache.org/dubbo-go/v3/cluster/cluster"
 	"dubbo.apache.org/dubbo-go/v3/cluster/cluster/base"
 	"dubbo.apache.org/dubbo-go/v3/cluster/directory"
+	"dubbo.apache.org/dubbo-go/v3/cluster/loadbalance"
 	"dubbo.apache.org/dubbo-go/v3/common"
 	"dubbo.apache.org/dubbo-go/v3/common/constant"
 	"dubbo.apache.org/dubbo-go/v3/common/extension"
@@ -44,6 +45,8 @@ type env struct {
 	sleep func(context.Context, time.Duration) bool
 	// jitter draws from [0, 1); nil: math/rand/v2, or the seed's sequence.
 	jitter func() float64
+	// now reads the clock; nil: time.Now.
+	now func() time.Time
 }
 
 // invoker is the cluster invoker of one service: failover's, with the
@@ -53,24 +56,25 @@ type invoker struct {
 	// err, if set, fails every call: the policy parameters could not be
 	// read. Only this package's options write them, so this takes a
 	// parameter written by hand.
-	err    error
-	table  *table
-	budget *budget
-	sleep  func(context.Context, time.Duration) bool
-	jitter func() float64
+	err     error
+	service string // the service key, for messages
+	table   *table
+	budget  *budget
+	sleep   func(context.Context, time.Duration) bool
+	jitter  func() float64
+	now     func() time.Time
 }
 
 // newInvoker reads the policy of the service of dir, once.
 func newInvoker(dir directory.Directory, e env) *invoker {
-	c := &invoker{BaseClusterInvoker: base.NewBaseClusterInvoker(dir), sleep: e.sleep, jitter: e.jitter}
+	c := &invoker{BaseClusterInvoker: base.NewBaseClusterInvoker(dir), sleep: e.sleep, jitter: e.jitter, now: e.now}
 	u := policyURL(dir.GetURL())
+	if u != nil {
+		c.service = u.ServiceKey()
+	}
 	t, err := readTable(u)
 	if err != nil {
-		service := ""
-		if u != nil {
-			service = u.ServiceKey()
-		}
-		c.err = fmt.Errorf("dubboretry: the retry policy of service %s: %v", service, err)
+		c.err = fmt.Errorf("dubboretry: the retry policy of service %s: %v", c.service, err)
 		logger.Errorf("[Cluster][dubboretry] %v", c.err)
 		return c
 	}
@@ -79,10 +83,13 @@ func newInvoker(dir directory.Directory, e env) *invoker {
 		if e.budget == nil {
 			e.budget = sharedBudget
 		}
-		c.budget = e.budget(u.ServiceKey(), *t.budget)
+		c.budget = e.budget(c.service, *t.budget)
 	}
 	if c.sleep == nil {
 		c.sleep = sleep
+	}
+	if c.now == nil {
+		c.now = time.Now
 	}
 	if c.jitter == nil {
 		c.jitter = globalJitter
@@ -97,45 +104,160 @@ func newInvoker(dir directory.Directory, e env) *invoker {
 // failover does.
 var failover = new(rule)
 
-// Invoke makes the call: failover's loop (a retry goes to a provider not
-// yet tried, sticky as configured, retries as dubbo-go reads them), with
-// the method's rule deciding whether a failure is retried and how long to
-// wait first, and the service's budget whether a retry may be made at all.
+// Invoke makes the call: a stream as failover makes it, a unary call with
+// the policy of its method.
 func (c *invoker) Invoke(ctx context.Context, inv protocolbase.Invocation) result.Result {
 	if c.err != nil {
 		return &result.RPCResult{Err: c.err}
 	}
+	if ct, ok := inv.GetAttribute(constant.CallTypeKey); ok && ct != constant.CallUnary {
+		return c.invokeStream(ctx, inv)
+	}
+	return c.invokeUnary(ctx, inv)
+}
+
+// invokeUnary is failover's loop (a retry goes to a provider not yet
+// tried, sticky as configured), with the method's rule deciding how many
+// attempts there are, how long each may take, which failures are retried
+// and how long to wait first, and the service's budget whether a retry may
+// be sent at all.
+//
+// Where no provider is listed, the call counts an attempt that was not sent
+// and failed with UNAVAILABLE, and retries it as such: a registry that
+// restarts, or a rolling deploy, leaves the list empty for a moment. No
+// budget is charged for it, as nothing is sent; the call ends with the last
+// attempt sent's error, or with UNAVAILABLE if none was.
+func (c *invoker) invokeUnary(ctx context.Context, inv protocolbase.Invocation) result.Result {
+	method := inv.ActualMethodName()
+	r, bg := c.table.rule(method), c.budget
+	invokers := c.Directory.List(inv)
+	// The URL of a provider tells the retries and timeout where no layer
+	// does: read again when the first provider is listed.
+	retries := getRetries(invokers, method, inv, r)
+	var limit time.Duration
+	listed := len(invokers) > 0
+	if listed {
+		limit = attemptLimit(invokers, method, inv, r)
+	}
+
+	var (
+		res     result.Result // of the last attempt sent
+		unsent  error         // why the last attempt could not be sent, if it could not
+		invoked []protocolbase.Invoker
+		lb      loadbalance.LoadBalance
+	)
+	for i := 0; i <= retries; i++ {
+		if i > 0 {
+			if why := c.await(ctx, r, bg, i); why != "" {
+				return c.end(method, retries, len(invoked), why, res, unsent)
+			}
+			if err := c.CheckWhetherDestroyed(); err != nil {
+				return &result.RPCResult{Err: err}
+			}
+			invokers = c.Directory.List(inv)
+		}
+		if len(invokers) == 0 {
+			unsent = triple_protocol.NewError(triple_protocol.CodeUnavailable,
+				fmt.Errorf("no provider of %s is available for %s", c.service, method))
+			if !r.retryable(unsent) {
+				return c.end(method, retries, len(invoked), "no provider", res, unsent)
+			}
+			continue
+		}
+		if !listed {
+			listed = true
+			retries = getRetries(invokers, method, inv, r)
+			limit = attemptLimit(invokers, method, inv, r)
+		}
+		if lb == nil {
+			lb = base.GetLoadBalance(invokers[0], method)
+		}
+		ivk := c.DoSelect(lb, inv, invokers, invoked)
+		if ivk == nil {
+			continue
+		}
+		retry := len(invoked) > 0
+		switch {
+		case bg == nil:
+		case !retry:
+			bg.deposit()
+		case !bg.withdraw():
+			return c.end(method, retries, len(invoked), "retry budget exhausted", res, nil)
+		}
+		invoked = append(invoked, ivk)
+		unsent = nil
+		res = attempt(ctx, ivk, inv, limit)
+		err := res.Error()
+		done := err == nil || !r.retryable(err)
+		if bg != nil && ctx.Err() == nil {
+			// An attempt the caller's own deadline or cancel cut says
+			// nothing about the service.
+			bg.observe(done, retry)
+		}
+		if done {
+			return res
+		}
+	}
+	return c.end(method, retries, len(invoked), "retries exhausted", res, unsent)
+}
+
+// end ends a unary call that failed: with the last attempt sent's result,
+// or, if none was sent, an UNAVAILABLE error saying why (unsent).
+func (c *invoker) end(method string, retries, attempts int, why string, res result.Result, unsent error) result.Result {
+	if res == nil {
+		res = &result.RPCResult{Err: unsent}
+	}
+	c.logFailure(method, retries, attempts, why, res)
+	return res
+}
+
+// await decides whether retry n (n = 1, 2, ...) of a failed unary call is
+// made, and waits for its delay. It returns why not, or "".
+//
+// A call whose context has ended makes no retry (failover would make them
+// all, each failing at once). The budget is asked before the delay, so that
+// a refused retry ends the call at once, and charged only when the retry
+// is sent. A delay that would end after the caller's deadline is not
+// waited: the call ends at once. A delay the context cuts short ends the
+// call then.
+func (c *invoker) await(ctx context.Context, r *rule, bg *budget, n int) string {
+	if ctx.Err() != nil {
+		return "context ended"
+	}
+	if bg != nil && !bg.allows() {
+		return "retry budget exhausted"
+	}
+	if r.backoff.Initial <= 0 {
+		return ""
+	}
+	d := r.backoff.Delay(n, c.jitter())
+	if d <= 0 {
+		return ""
+	}
+	if deadline, ok := ctx.Deadline(); ok && !c.now().Add(d).Before(deadline) {
+		return "the backoff delay ends after the caller's deadline"
+	}
+	if !c.sleep(ctx, d) {
+		return "context ended during backoff"
+	}
+	return ""
+}
+
+// invokeStream opens a stream as failover does: streams have no policy.
+func (c *invoker) invokeStream(ctx context.Context, inv protocolbase.Invocation) result.Result {
 	invokers := c.Directory.List(inv)
 	if err := c.CheckInvokers(invokers, inv); err != nil {
 		return &result.RPCResult{Err: err}
 	}
 	method := inv.ActualMethodName()
-	r, bg, limit := failover, (*budget)(nil), time.Duration(0)
-	if ct, ok := inv.GetAttribute(constant.CallTypeKey); !ok || ct == constant.CallUnary {
-		r, bg = c.table.rule(method), c.budget
-		limit = attemptLimit(invokers, method, inv, r)
-	}
-	retries := getRetries(invokers, method, inv, r)
+	retries := getRetries(invokers, method, inv, failover)
 	lb := base.GetLoadBalance(invokers[0], method)
-	if bg != nil {
-		bg.deposit()
-	}
-
 	var (
 		res     result.Result
 		invoked []protocolbase.Invoker
-		ivk     protocolbase.Invoker
-		pending bool // the last attempt failed and may be retried
 	)
 	for i := 0; i <= retries; i++ {
 		if i > 0 {
-			if pending {
-				pending = false
-				if why := c.await(ctx, r, bg, len(invoked)); why != "" {
-					c.logFailure(method, retries, len(invoked), len(invokers), why, res)
-					return res
-				}
-			}
 			if err := c.CheckWhetherDestroyed(); err != nil {
 				return &result.RPCResult{Err: err}
 			}
@@ -144,55 +266,25 @@ func (c *invoker) Invoke(ctx context.Context, inv protocolbase.Invocation) resul
 				return &result.RPCResult{Err: err}
 			}
 		}
-		ivk = c.DoSelect(lb, inv, invokers, invoked)
+		ivk := c.DoSelect(lb, inv, invokers, invoked)
 		if ivk == nil {
 			continue
 		}
 		invoked = append(invoked, ivk)
-		res = attempt(ctx, ivk, inv, limit)
-		err := res.Error()
-		if err == nil || !r.retryable(err) {
+		res = ivk.Invoke(ctx, inv)
+		if err := res.Error(); err == nil || isBizError(err) {
 			return res
 		}
-		pending = true
 	}
-	if ivk == nil {
-		logger.Errorf("[Cluster][dubboretry] no provider available, method=%s service=%s", method, c.GetURL().Service())
-		return &result.RPCResult{
-			Err: fmt.Errorf("Failed to invoke the method %s of the service %s .No provider is available because can't connect server.",
-				method, c.GetURL().Service()),
-		}
+	if res == nil {
+		return &result.RPCResult{Err: fmt.Errorf("no provider of %s could be selected for %s", c.GetURL().Service(), method)}
 	}
-	c.logFailure(method, retries, len(invoked), len(invokers), "retries exhausted", res)
 	return res
 }
 
-// await decides whether retry n (n = 1, 2, ...) of a failed call is made,
-// and waits for its delay. It returns why not, or "".
-//
-// A unary call whose context has ended makes no retry (failover would
-// make them all, each failing at once); streams keep failover's rule. The budget is asked before
-// the delay, so that a refused retry ends the call at once; a retry it
-// granted and the context then cut short stays counted. The delay never
-// outlives the context: when the context ends first, so does the call.
-func (c *invoker) await(ctx context.Context, r *rule, bg *budget, n int) string {
-	if r != failover && ctx.Err() != nil {
-		return "context ended"
-	}
-	if bg != nil && !bg.withdraw() {
-		return "retry budget exhausted"
-	}
-	if r.backoff.Initial > 0 {
-		if d := r.backoff.Delay(n, c.jitter()); d > 0 && !c.sleep(ctx, d) {
-			return "context ended during backoff"
-		}
-	}
-	return ""
-}
-
-func (c *invoker) logFailure(method string, retries, attempts, providers int, why string, res result.Result) {
-	logger.Errorf("[Cluster][dubboretry] invoke failed: %s, method=%s service=%s retries=%d attempts=%d providers=%d lastErr=%v",
-		why, method, c.GetURL().Service(), retries, attempts, providers, res.Error())
+func (c *invoker) logFailure(method string, retries, attempts int, why string, res result.Result) {
+	logger.Errorf("[Cluster][dubboretry] invoke failed: %s, method=%s service=%s retries=%d attempts=%d lastErr=%v",
+		why, method, c.GetURL().Service(), retries, attempts, res.Error())
 }
 
 // getRetries returns the retries of a call: the call's

@@ -272,12 +272,15 @@ func TestBudgetRefusesRetries(t *testing.T) {
 	if got := fc.attempts() - before; got != 1 {
 		t.Errorf("Undeclared: %d attempts with the budget spent, want 1", got)
 	}
-	// The window slides: 10 s later, the deposits and retries are gone.
-	clock.advance(10 * time.Second)
-	fc.call(context.Background(), "Declared", nil)
-	fc.call(context.Background(), "Declared", nil)
-	if got := fc.attempts() - before - 1; got != 3 {
-		t.Errorf("after the window: %d attempts for 2 calls, want 1 then 2", got)
+	// The window slides: 11 s later (the cap counts first attempts over
+	// 11 s), the deposits and retries are gone.
+	clock.advance(11 * time.Second)
+	for i, want := range []int{1, 2} {
+		before := fc.attempts()
+		fc.call(context.Background(), "Declared", nil)
+		if got := fc.attempts() - before; got != want {
+			t.Errorf("after the window, call %d: %d attempts, want %d", i+1, got, want)
+		}
 	}
 }
 
@@ -452,6 +455,129 @@ func TestCutAttemptIsDeadlineExceeded(t *testing.T) {
 		}
 		if got := fc.attempts(); got != tc.want {
 			t.Errorf("retry on %s: %d attempts, want %d", tc.retryOn, got, tc.want)
+		}
+	}
+}
+
+// The budget is charged only for a retry that is sent. A delay that would
+// end after the caller's deadline is not slept: the call ends at once, with
+// the last attempt's error, and nothing is charged. The next call, without
+// a deadline, still gets its retries.
+func TestBudgetChargesOnlySentRetries(t *testing.T) {
+	clock := newFakeClock()
+	bg := newBudget(Budget{Ratio: 0.01, MinRetriesPerSecond: 1}, clock.now) // a reserve of 10
+	svc := &Service{Methods: []Method{{Name: "Declared", RetryOn: []triple_protocol.Code{triple_protocol.CodeUnavailable}, RetryOnFrom: ProtoMethod,
+		Backoff: Backoff{Initial: 2 * time.Second, Max: 2 * time.Second}, BackoffFrom: ProtoMethod}},
+		Budget: Budget{Ratio: 0.01, MinRetriesPerSecond: 1}, BudgetFrom: ProtoService}
+	draws := make([]float64, 20)
+	for i := range draws {
+		draws[i] = 0.99
+	}
+	fc := newFakeCluster(t, paramsOf(t, 3, protoPolicy(svc)), bg, draws, always(tripleErr(triple_protocol.CodeUnavailable)))
+	for range 12 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+		fc.env.now = func() time.Time { d, _ := ctx.Deadline(); return d.Add(-50 * time.Millisecond) }
+		fc.invoker.now = fc.env.now
+		err := fc.call(ctx, "Declared", nil)
+		cancel()
+		if triple_protocol.CodeOf(err) != triple_protocol.CodeUnavailable {
+			t.Fatalf("the call ended with %v, want the attempt's unavailable", err)
+		}
+	}
+	if fc.attempts() != 12 || len(fc.delays) != 0 {
+		t.Errorf("12 calls whose delay ends past their deadline: %d attempts and %d delays slept, want 12 and 0", fc.attempts(), len(fc.delays))
+	}
+	fc.invoker.now = time.Now
+	before := fc.attempts()
+	fc.call(context.Background(), "Declared", nil)
+	if got := fc.attempts() - before; got != 4 {
+		t.Errorf("the next call made %d attempts, want 4: the budget paid for retries never sent", got)
+	}
+}
+
+// Providers gone between attempts: the call retries the listing, as an
+// attempt that failed with UNAVAILABLE and charges nothing, and ends with
+// the last attempt's error, not dubbo-go's uncoded "No provider available".
+func TestProvidersGoneBetweenAttempts(t *testing.T) {
+	clock := newFakeClock()
+	bg := newBudget(Budget{Ratio: 0.01, MinRetriesPerSecond: 1}, clock.now)
+	svc := &Service{Methods: policyOnUnavailable.Methods, Budget: Budget{Ratio: 0.01, MinRetriesPerSecond: 1}, BudgetFrom: ProtoService}
+	last := tripleErr(triple_protocol.CodeUnavailable)
+	fc := newListingCluster(t, paramsOf(t, 3, protoPolicy(svc)), bg, func(n int, providers []protocolbase.Invoker) []protocolbase.Invoker {
+		if n == 1 {
+			return providers
+		}
+		return nil
+	}, always(last))
+	err := fc.call(context.Background(), "Declared", nil)
+	if err != last {
+		t.Errorf("the call ended with %v, want the last attempt's %v", err, last)
+	}
+	if fc.attempts() != 1 {
+		t.Errorf("%d attempts, want 1", fc.attempts())
+	}
+	if _, retries := bg.count(tickOf(bg.since())); retries != 0 {
+		t.Errorf("the budget was charged %d retries, for none sent", retries)
+	}
+}
+
+// No provider is an attempt that failed with UNAVAILABLE: a call waits for
+// providers to come back (a registry restart) within its retries, backoff
+// and deadline, charging no budget; where retry_on does not list
+// UNAVAILABLE, or the retries run out, the call fails with UNAVAILABLE.
+func TestNoProviderIsUnavailable(t *testing.T) {
+	comeBackAt := func(k int) func(int, []protocolbase.Invoker) []protocolbase.Invoker {
+		return func(n int, providers []protocolbase.Invoker) []protocolbase.Invoker {
+			if n < k {
+				return nil
+			}
+			return providers
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		policy   string
+		back     int // the listing at which the provider is back
+		attempts int
+		code     triple_protocol.Code // 0: the call succeeds
+	}{
+		{"back at the third listing", "m.Declared-retries-3", 3, 1, 0},
+		{"back too late", "m.Declared-retries-3", 5, 0, triple_protocol.CodeUnavailable},
+		{"retry_on does not list unavailable", "m.Declared-retries-3~m.Declared-retryon-internal", 2, 0, triple_protocol.CodeUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fc := newListingCluster(t, paramsOf(t, 3, dialed(tc.policy)), nil, comeBackAt(tc.back), always(nil))
+			err := fc.call(context.Background(), "Declared", nil)
+			if got := triple_protocol.CodeOf(err); tc.code == 0 && err != nil || tc.code != 0 && got != tc.code {
+				t.Errorf("the call ended with %v, want code %v", err, tc.code)
+			}
+			if fc.attempts() != tc.attempts {
+				t.Errorf("%d attempts, want %d", fc.attempts(), tc.attempts)
+			}
+		})
+	}
+}
+
+// An error without a Triple code is retried only where it can heal: a
+// destroyed invoker, a closed client, a provider shutting down. Any other
+// (an attachment the Triple invoker refuses, say) fails the call at once.
+func TestUncodedErrors(t *testing.T) {
+	for _, tc := range []struct {
+		err      error
+		attempts int
+	}{
+		{protocolbase.ErrDestroyedInvoker, 4},
+		{protocolbase.ErrClientClosed, 4},
+		{errors.New("provider is closing"), 4},
+		{errors.New("triple attachments value with key = k is invalid, which should be string or []string"), 1},
+		{errors.New("something else"), 1},
+	} {
+		fc := newFakeCluster(t, paramsOf(t, 3, protoPolicy(policyOnUnavailable)), nil, nil, always(tc.err))
+		if err := fc.call(context.Background(), "Declared", nil); err != tc.err {
+			t.Errorf("%v: the call ended with %v", tc.err, err)
+		}
+		if got := fc.attempts(); got != tc.attempts {
+			t.Errorf("%v: %d attempts, want %d", tc.err, got, tc.attempts)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/client"
+	"dubbo.apache.org/dubbo-go/v3/cluster/directory"
 	"dubbo.apache.org/dubbo-go/v3/cluster/directory/static"
 	_ "dubbo.apache.org/dubbo-go/v3/cluster/loadbalance/random"
 	"dubbo.apache.org/dubbo-go/v3/common"
@@ -84,6 +85,7 @@ type fakeCluster struct {
 	delays    []time.Duration // the delays the calls waited, in order
 	// cut, when set, ends a wait early: the context ended during it.
 	cut func(n int, d time.Duration) bool
+	env env // what the invoker was joined with
 }
 
 // newFakeCluster joins providers, one per fail function, whose URLs carry
@@ -118,6 +120,7 @@ func newFakeCluster(t testing.TB, params url.Values, bg *budget, draws []float64
 	if bg != nil {
 		e.budget = func(string, Budget) *budget { return bg }
 	}
+	fc.env = e
 	fc.invoker = newInvoker(static.NewDirectory(invokers), e)
 	return fc
 }
@@ -180,4 +183,35 @@ func dialed(v string) client.ReferenceOption {
 		o.Reference = o.Reference.Clone()
 		usePolicy(o.Reference, paramProto, v)
 	}
+}
+
+// listing is a directory whose List returns what lists says for the n-th
+// listing (1, 2, ...): providers that come and go.
+type listing struct {
+	directory.Directory
+	lists func(n int) []protocolbase.Invoker
+
+	mu sync.Mutex
+	n  int
+}
+
+func (l *listing) List(protocolbase.Invocation) []protocolbase.Invoker {
+	l.mu.Lock()
+	l.n++
+	n := l.n
+	l.mu.Unlock()
+	return l.lists(n)
+}
+
+// newListingCluster is newFakeCluster over providers that lists lists.
+func newListingCluster(t testing.TB, params url.Values, bg *budget, lists func(n int, providers []protocolbase.Invoker) []protocolbase.Invoker, fails ...func(int) error) *fakeCluster {
+	t.Helper()
+	fc := newFakeCluster(t, params, bg, nil, fails...)
+	providers := make([]protocolbase.Invoker, len(fc.providers))
+	for i, p := range fc.providers {
+		providers[i] = p
+	}
+	dir := &listing{Directory: static.NewDirectory(providers), lists: func(n int) []protocolbase.Invoker { return lists(n, providers) }}
+	fc.invoker = newInvoker(dir, fc.env)
+	return fc
 }

@@ -34,6 +34,37 @@ type Budget struct {
 	MinRetriesPerSecond uint32
 }
 
+// Hedging sends copies of a unary call to distinct providers before the
+// first has answered, and takes the first success (docs/design.md,
+// "Hedging"). Exactly one of Delay and DelayPercentile is set.
+type Hedging struct {
+	// MaxAttempts is the number of copies in all, the first included: 2 to 5.
+	MaxAttempts uint32
+	// Delay is how long to wait for an answer before sending the next copy.
+	Delay time.Duration
+	// DelayPercentile, in (0, 100), makes the delay adaptive: that
+	// percentile of the latencies of the method's recent successful
+	// attempts in this process.
+	DelayPercentile float64
+}
+
+// Validate reports whether h is a valid hedging, for callers that build
+// one from configuration: the options of this package panic on an invalid
+// one.
+func (h Hedging) Validate() error {
+	switch {
+	case h.MaxAttempts < 2 || h.MaxAttempts > 5:
+		return fmt.Errorf("hedging max attempts is %d; want 2 to 5", h.MaxAttempts)
+	case (h.Delay != 0) == (h.DelayPercentile != 0):
+		return fmt.Errorf("hedging sets delay %v and delay percentile %v; want exactly one", h.Delay, h.DelayPercentile)
+	case h.Delay < 0:
+		return fmt.Errorf("hedging delay is %v; want above 0", h.Delay)
+	case h.DelayPercentile != 0 && !(h.DelayPercentile > 0 && h.DelayPercentile < 100):
+		return fmt.Errorf("hedging delay percentile is %v; want above 0 and below 100", h.DelayPercentile)
+	}
+	return nil
+}
+
 // withDefaults returns b with Max and Multiplier filled in where they are 0.
 func (b Backoff) withDefaults() Backoff {
 	if b.Max == 0 && b.Initial > 0 && b.Initial <= math.MaxInt64/100 {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"time"
 
+	protocolbase "dubbo.apache.org/dubbo-go/v3/protocol/base"
+
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 )
 
@@ -58,23 +60,42 @@ type rule struct {
 // A business error never is. Otherwise an error that carries a Triple code
 // is retried when the code is in retryOn (or retryOn is empty). An error
 // that carries none came from dubbo-go on the consumer, before or instead
-// of an exchange with the provider (a destroyed invoker, a closed client, a
-// provider that announced its shutdown): the request did not reach a
-// provider's handler, so it is retried as failover does, whatever retryOn
-// lists (gRPC's "transparent retry" of a call that never left the client).
+// of an exchange with the provider: it is retried only where it can heal on
+// another provider or a moment later (transient), as gRPC retries a call
+// that never left the client ("transparent retry"), whatever retryOn lists.
+// Any other, such as an attachment of a type the Triple invoker refuses,
+// would only fail again.
+//
+// failover, the rule of streams, retries every error but a business one,
+// as dubbo-go does.
 func (r *rule) retryable(err error) bool {
 	if isBizError(err) {
 		return false
 	}
-	if r.retryOn == 0 {
+	if r == failover {
 		return true
 	}
 	var te *triple_protocol.Error
 	if !errors.As(err, &te) {
-		return true
+		return transient(err)
 	}
-	return r.retryOn.has(te.Code())
+	return r.retryOn == 0 || r.retryOn.has(te.Code())
 }
+
+// transient reports whether err, an error without a Triple code, is one
+// that dubbo-go raises on the consumer for a provider that is going away:
+// its invoker destroyed (a provider removed from the list as the call
+// picked it), its client closed, or its graceful shutdown announced
+// ("provider is closing", from the consumer's graceful-shutdown filter).
+func transient(err error) bool {
+	return errors.Is(err, protocolbase.ErrDestroyedInvoker) || errors.Is(err, protocolbase.ErrClientClosed) ||
+		err.Error() == providerClosing
+}
+
+// providerClosing is the message of the error dubbo-go v3.3.2's
+// graceful-shutdown filter returns for a provider that announced its
+// shutdown; it has no type or value of its own to compare with.
+const providerClosing = "provider is closing"
 
 // isBizError is failover's test for a business error, which it never
 // retries.

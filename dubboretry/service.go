@@ -53,6 +53,10 @@ type Method struct {
 	// Backoff spaces the retries.
 	Backoff     Backoff
 	BackoffFrom Source
+	// Hedging sends copies of a call before the first has answered; a
+	// method with hedging has no retries of its own.
+	Hedging     Hedging
+	HedgingFrom Source
 }
 
 // Source says which layer set a value of a method's policy
@@ -165,7 +169,8 @@ func (m *Method) validate() error {
 	for _, f := range []struct {
 		name string
 		from Source
-	}{{"retries", m.RetriesFrom}, {"timeout", m.TimeoutFrom}, {"retry_on", m.RetryOnFrom}, {"backoff", m.BackoffFrom}} {
+	}{{"retries", m.RetriesFrom}, {"timeout", m.TimeoutFrom}, {"retry_on", m.RetryOnFrom}, {"backoff", m.BackoffFrom},
+		{"hedging", m.HedgingFrom}} {
 		switch {
 		case f.from == NotSet:
 		case m.Streaming:
@@ -187,6 +192,14 @@ func (m *Method) validate() error {
 	}
 	if m.BackoffFrom != NotSet {
 		if err := m.Backoff.Validate(); err != nil {
+			return err
+		}
+	}
+	if m.HedgingFrom != NotSet {
+		if m.RetriesFrom != NotSet {
+			return fmt.Errorf("both retries and hedging; a method has one or the other")
+		}
+		if err := m.Hedging.Validate(); err != nil {
 			return err
 		}
 	}

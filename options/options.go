@@ -39,6 +39,7 @@ type Release struct {
 var Releases = []Release{
 	{Version: "v0.1.0", SHA256: "ad0cccc3669d1b9334251fbd0977d30440aea129f35a75ea1925aafcc88c02b0"},
 	{Version: "v0.2.0", SHA256: "ef7ec68fa527bd1afc3d66c844cb7a7e5d2afa825572ea2dcb8e05031a4d7ef9"},
+	{Version: "v0.3.0", SHA256: "69e684b946ea0606bba5195048c3cfbadab0a3114b5be2c0f2418d5c0023e707"},
 }
 
 // Hash returns the SHA-256 of a retry.proto's content, in lower-case hex,

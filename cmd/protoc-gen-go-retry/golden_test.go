@@ -88,7 +88,7 @@ var goldenCases = []goldenCase{
 	{
 		// The services the end-to-end tests call.
 		name:  "e2e",
-		files: []string{"e2e/v1/layers.proto", "e2e/v1/file_default.proto", "e2e/v1/timeouts.proto", "e2e/v1/policy.proto"},
+		files: []string{"e2e/v1/layers.proto", "e2e/v1/file_default.proto", "e2e/v1/timeouts.proto", "e2e/v1/policy.proto", "e2e/v1/faults.proto"},
 	},
 	{
 		// Every field of the retry policy at every level.

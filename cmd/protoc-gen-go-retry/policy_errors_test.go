@@ -103,6 +103,36 @@ var policyErrorCases = []policyErrorCase{
 	{name: "NaN ratio", serviceAndFile: true,
 		statements: []string{".budget.ratio = nan"}, aggregate: "{budget: {ratio: nan}}",
 		msg: ".budget.ratio is NaN; it must be a finite number"},
+	// Hedging at the method level needs an idempotent method:
+	// TestMethodHedgingErrors.
+	{name: "one copy", serviceAndFile: true,
+		statements: []string{".hedging.max_attempts = 1", ".hedging.delay = {nanos: 1000000}"},
+		aggregate:  "{hedging: {max_attempts: 1, delay: {nanos: 1000000}}}",
+		msg:        ".hedging.max_attempts is 1; it must be 2 to 5, the copies of the call in all, the first included"},
+	{name: "six copies", serviceAndFile: true,
+		statements: []string{".hedging.delay = {nanos: 1000000}", ".hedging.max_attempts = 6"}, at: 1,
+		aggregate: "{hedging: {max_attempts: 6, delay: {nanos: 1000000}}}",
+		msg:       ".hedging.max_attempts is 6; it must be 2 to 5, the copies of the call in all, the first included"},
+	{name: "both delays", serviceAndFile: true,
+		statements: []string{".hedging.max_attempts = 2", ".hedging.delay = {nanos: 1000000}", ".hedging.delay_percentile = 95"}, at: 2,
+		aggregate: "{hedging: {max_attempts: 2, delay: {nanos: 1000000}, delay_percentile: 95}}",
+		msg:       ".hedging sets both delay and delay_percentile; set one: a fixed delay, or a percentile of the method's latencies"},
+	{name: "zero delay", serviceAndFile: true,
+		statements: []string{".hedging.max_attempts = 2", ".hedging.delay = {}"}, at: 1,
+		aggregate: "{hedging: {max_attempts: 2, delay: {}}}",
+		msg:       ".hedging.delay is 0s; it must be positive"},
+	{name: "percentile 100", serviceAndFile: true,
+		statements: []string{".hedging.max_attempts = 3", ".hedging.delay_percentile = 100"}, at: 1,
+		aggregate: "{hedging: {max_attempts: 3, delay_percentile: 100}}",
+		msg:       ".hedging.delay_percentile is 100; it must be more than 0 and less than 100"},
+	{name: "negative percentile", serviceAndFile: true,
+		statements: []string{".hedging.max_attempts = 3", ".hedging.delay_percentile = -5"}, at: 1,
+		aggregate: "{hedging: {max_attempts: 3, delay_percentile: -5}}",
+		msg:       ".hedging.delay_percentile is -5; it must be more than 0 and less than 100"},
+	{name: "infinite percentile", serviceAndFile: true,
+		statements: []string{".hedging.max_attempts = 3", ".hedging.delay_percentile = inf"}, at: 1,
+		aggregate: "{hedging: {max_attempts: 3, delay_percentile: inf}}",
+		msg:       ".hedging.delay_percentile is +Inf; it must be a finite number"},
 }
 
 // A level is where an option is set, in a .proto the tests write: the
@@ -203,11 +233,11 @@ func editedRetryProto(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := strings.Replace(string(src), "  Backoff backoff = 5;\n}", "  Backoff backoff = 5;\n  Budget budget = 6;\n}", 1)
-	s = strings.Replace(s, "  Budget budget = 6;\n}\n\n// FileRetry", "  Budget budget = 6;\n  string hedging = 7;\n}\n\n// FileRetry", 1)
+	s := strings.Replace(string(src), "  reserved 6;\n", "  Budget budget = 6;\n", 1)
+	s = strings.Replace(s, "  Hedging hedging = 7;\n}\n\n// FileRetry", "  Hedging hedging = 7;\n  string surge = 8;\n}\n\n// FileRetry", 1)
 	s = strings.Replace(s, "  double multiplier = 3;\n}", "  double multiplier = 3;\n  double jitter = 4;\n}", 1)
-	s = strings.Replace(s, "  uint32 min_retries_per_second = 2;\n}", "  uint32 min_retries_per_second = 2;\n  uint32 burst = 3;\n}", 1)
-	if strings.Count(s, "Budget budget = 6;") != 3 || !strings.Contains(s, "hedging") ||
+	s = strings.Replace(s, "  optional uint32 min_retries_per_second = 2;\n}", "  optional uint32 min_retries_per_second = 2;\n  uint32 burst = 3;\n}", 1)
+	if strings.Count(s, "Budget budget = 6;") != 3 || !strings.Contains(s, "surge = 8") ||
 		!strings.Contains(s, "jitter = 4") || !strings.Contains(s, "burst = 3") {
 		t.Fatal("retry.proto changed: update editedRetryProto")
 	}
@@ -231,10 +261,10 @@ func TestBudgetOnMethod(t *testing.T) {
 			" of a whole service: set it in (retry.v1.service) or (retry.v1.file)")
 	}
 
-	src := header + "service Shop {\n  option (retry.v1.service).hedging = \"yes\";\n  rpc Charge(Req) returns (Resp);\n}\n"
+	src := header + "service Shop {\n  option (retry.v1.service).surge = \"yes\";\n  rpc Charge(Req) returns (Resp);\n}\n"
 	req := compile(t, map[string]string{"shop.proto": src, "retry/v1/retry.proto": edited}, "")
 	req.FileToGenerate = []string{"shop.proto"}
-	wantError(t, req, "shop.proto:8:3: shop.v1.Shop: (retry.v1.service) has field 7, which retry/v1/retry.proto does not"+
+	wantError(t, req, "shop.proto:8:3: shop.v1.Shop: (retry.v1.service) has field 8, which retry/v1/retry.proto does not"+
 		" declare for this plugin: the .proto was compiled against an edited or newer retry.proto (use the one"+
 		" protoc-gen-go-retry --write-options writes, or a newer plugin)")
 }
@@ -277,4 +307,30 @@ service Shop {
 		"shop.proto:11:5: shop.v1.Shop.Charge: (retry.v1.method).timeout is 0s; it must be positive",
 		"shop.proto:11:5: shop.v1.Shop.Charge: (retry.v1.method).retry_on lists CODE_UNSPECIFIED, which is not a code",
 	}, "\n"))
+}
+
+// TestMethodHedgingErrors: a method's own hedging needs a unary method whose
+// idempotency_level is IDEMPOTENT or NO_SIDE_EFFECTS, and excludes retries
+// in the same option. A service's hedging skips the other methods without
+// an error (TestResolve).
+func TestMethodHedgingErrors(t *testing.T) {
+	const hedging = "hedging: {max_attempts: 2, delay: {nanos: 20000000}}"
+	for _, tc := range []struct {
+		name, method, want string
+	}{
+		{"not idempotent", "  rpc Charge(Req) returns (Resp) {\n    option (retry.v1.method) = {" + hedging + "};\n  }\n",
+			"shop.proto:9:5: shop.v1.Shop.Charge: (retry.v1.method).hedging is set on a method whose idempotency_level is" +
+				" neither IDEMPOTENT nor NO_SIDE_EFFECTS; hedged copies of a call run at the same time, so only a method" +
+				" safe to repeat may be hedged"},
+		{"with retries", "  rpc Get(Req) returns (Resp) {\n    option idempotency_level = NO_SIDE_EFFECTS;\n" +
+			"    option (retry.v1.method).retries = 2;\n    option (retry.v1.method).hedging = {max_attempts: 2, delay: {nanos: 20000000}};\n  }\n",
+			"shop.proto:11:5: shop.v1.Shop.Get: (retry.v1.method) sets both retries and hedging; a method has one or the other"},
+		{"on a stream", "  rpc Watch(Req) returns (stream Resp) {\n    option (retry.v1.method) = {" + hedging + "};\n  }\n",
+			"shop.proto:9:5: shop.v1.Shop.Watch: (retry.v1.method) is set on a server streaming method; retry defaults apply to unary methods only"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := header + "service Shop {\n" + tc.method + "}\n"
+			wantError(t, compile(t, map[string]string{"shop.proto": src}, ""), tc.want)
+		})
+	}
 }

@@ -7,6 +7,12 @@
 // call with a retryable error and answers the fourth, so a call succeeds
 // when its retries are 3 or more; the request's name makes it fail
 // otherwise, or be slow, for the rows of the policy.
+//
+// Every row but the budget's runs without greet.proto's budget
+// (dubboretry.WithoutBudget()): the budget is per service per process, and
+// its gate, which learns whether retries help, would learn from the
+// failures the server makes on purpose in one row, and refuse the retries
+// of the next.
 package walkthrough
 
 import (
@@ -68,7 +74,7 @@ type Step struct {
 	callOpts    []client.CallOption
 	name        string               // the request's name; by default the step's own
 	bare        bool                 // call as protoc-gen-go-triple's code does
-	noBudget    bool                 // the step's calls do not count in the .proto's budget
+	withBudget  bool                 // the step runs with the .proto's budget; the others, without
 	wantCode    triple_protocol.Code // the code every call should fail with
 	says        string               // more for the result column
 	check       check
@@ -79,7 +85,7 @@ type Step struct {
 var Steps = []Step{
 	{
 		Layer: "0", SetBy: "dubbo-go's default, through protoc-gen-go-triple's code",
-		WantAttempts: 3, bare: true, noBudget: true,
+		WantAttempts: 3, bare: true,
 	},
 	{
 		Layer: "2", SetBy: "greet.proto: option (retry.v1.method).retries = 3",
@@ -136,14 +142,12 @@ var Steps = []Step{
 		Layer: "2", SetBy: "greet.proto: budget " + formatBudget(budgetOf()),
 		calls: OutageCalls, wantCode: triple_protocol.CodeUnavailable,
 		name:  greetserver.OutagePrefix + " (with the budget)",
-		check: checkBudget,
+		check: checkBudget, withBudget: true,
 	},
 	{
 		Layer: "3", SetBy: "... and dubboretry.WithoutBudget()",
 		WantAttempts: 4, calls: OutageCalls, wantCode: triple_protocol.CodeUnavailable,
-		name:        greetserver.OutagePrefix + " (without)",
-		serviceOpts: []client.ReferenceOption{dubboretry.WithoutBudget()},
-		noBudget:    true,
+		name: greetserver.OutagePrefix + " (without)",
 	},
 }
 
@@ -164,10 +168,8 @@ type Result struct {
 	// when, after the call began, it saw the second.
 	Cut    bool
 	Second time.Duration
-	// For a budget row: the calls and the retries of the service that the
-	// rows before made, which are in the budget's window too, and the
-	// retries the budget allows for all those calls.
-	EarlierCalls, EarlierRetries, Allowed int
+	// For a budget row: the retries the budget allows.
+	Allowed int
 
 	// Problem says what else the step did wrong, if anything.
 	Problem string
@@ -206,24 +208,15 @@ func (r Result) PerCall() float64 {
 // Run makes the calls of each step on the Greet server at addr, which is
 // srv.
 func Run(ctx context.Context, addr string, srv *greetserver.GreetTripleServer) ([]Result, error) {
-	var (
-		results []Result
-		// The calls and retries that the steps so far made through the
-		// .proto's budget.
-		budgetCalls, budgetRetries int
-	)
+	var results []Result
 	for i, s := range Steps {
 		name := s.name
 		if name == "" {
 			name = "step " + strconv.Itoa(i)
 		}
-		r, err := s.run(ctx, addr, srv, name, budgetCalls, budgetRetries)
+		r, err := s.run(ctx, addr, srv, name)
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", i, err)
-		}
-		if !s.noBudget {
-			budgetCalls += r.Calls
-			budgetRetries += r.Attempts - r.Calls
 		}
 		results = append(results, r)
 	}
@@ -231,9 +224,8 @@ func Run(ctx context.Context, addr string, srv *greetserver.GreetTripleServer) (
 }
 
 // run makes the calls of s, with the request name, and checks what the
-// server saw. The steps before it made earlierCalls calls, and
-// earlierRetries retries, through the .proto's budget.
-func (s Step) run(ctx context.Context, addr string, srv *greetserver.GreetTripleServer, name string, earlierCalls, earlierRetries int) (Result, error) {
+// server saw.
+func (s Step) run(ctx context.Context, addr string, srv *greetserver.GreetTripleServer, name string) (Result, error) {
 	calls := max(s.calls, 1)
 	call, err := s.caller(addr)
 	if err != nil {
@@ -286,19 +278,20 @@ func (s Step) run(ctx context.Context, addr string, srv *greetserver.GreetTriple
 			r.Problem = fmt.Sprintf("the second attempt came %v into the call, before the limit of %v", r.Second.Round(time.Microsecond), limit)
 		}
 	case checkBudget:
-		r.EarlierCalls, r.EarlierRetries = earlierCalls, earlierRetries
-		r.Allowed = allowed(budgetOf(), earlierCalls+calls)
 		// Each call fails every attempt, and may retry as often as
-		// greet.proto says. When the earlier calls are in the budget's
-		// window, the outage's retries are what it allows less the earlier
-		// retries (WantMin); when they have left it (the walkthrough ran
-		// slowly), their retries no longer count (WantMax).
-		perCall := int(methodRetry(s.methodName()).GetRetries())
-		retries := func(n int) int { return min(max(n, 0), perCall*calls) }
-		r.WantMin, r.WantMax = calls+retries(r.Allowed-earlierRetries), calls+retries(r.Allowed)
+		// greet.proto says, but the budget's gate closes once
+		// gateFailures retries in a row have failed, within the cap, and
+		// then lets one retry through every 10 s: one more if the row took
+		// that long.
+		r.Allowed = min(gateFailures, allowed(budgetOf(), calls))
+		r.WantMin, r.WantMax = calls+r.Allowed, calls+r.Allowed+1+int(time.Since(start)/(10*time.Second))
 	}
 	return r, nil
 }
+
+// gateFailures is how many retries in a row must fail for the budget's gate
+// to close (retry.proto, Budget).
+const gateFailures = 5
 
 // allowed returns the retries the budget b allows calls calls within its
 // window of 10 s: ratio x calls + 10 x min_retries_per_second.
@@ -333,7 +326,11 @@ func (s Step) caller(addr string) (func(context.Context, *greet.GreetRequest) er
 			return conn.CallUnary(ctx, []any{req}, new(greet.GreetResponse), method, s.callOpts...)
 		}, nil
 	}
-	svc, err := greet.NewGreetService(cli, s.serviceOpts...)
+	opts := s.serviceOpts
+	if !s.withBudget {
+		opts = append([]client.ReferenceOption{dubboretry.WithoutBudget()}, opts...)
+	}
+	svc, err := greet.NewGreetService(cli, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -442,7 +439,7 @@ func outageNote(results []Result) string {
 		switch {
 		case r.check == checkBudget:
 			with = &results[i]
-		case r.Calls > 1 && r.noBudget:
+		case r.Calls > 1 && !r.withBudget:
 			without = &results[i]
 		}
 	}
@@ -451,11 +448,10 @@ func outageNote(results []Result) string {
 	}
 	b := budgetOf()
 	return fmt.Sprintf("An outage: every attempt fails. With the budget, the %d calls made %d attempts;\n"+
-		"without it, %d. In any 10 s the budget allows %v x calls + %d retries: for these\n"+
-		"calls and the %d calls of the rows above, %d, less the %d retries those rows made: %d.",
+		"without it, %d. Its cap allows %v x calls + %d retries in any 10 s, but its gate\n"+
+		"closed once %d retries in a row had failed: from then on, one retry every 10 s.",
 		with.Calls, with.Attempts, without.Attempts,
-		b.Ratio, 10*b.MinRetriesPerSecond,
-		with.EarlierCalls, with.Allowed, with.EarlierRetries, with.Allowed-with.EarlierRetries)
+		b.Ratio, 10*b.MinRetriesPerSecond, gateFailures)
 }
 
 // ceilings returns the ceilings of the first n delays of b.

@@ -92,12 +92,12 @@ var Variants = []func(*pluginpb.CodeGeneratorRequest){
 	// Options that set no retries.
 	func(req *pluginpb.CodeGeneratorRequest) {
 		fd := FileToGenerate(req)
-		proto.SetExtension(fd.Options, retryv1.E_File, &retryv1.FileRetry{IdempotentOnly: true})
+		proto.SetExtension(fd.Options, retryv1.E_File, &retryv1.FileRetry{IdempotentOnly: proto.Bool(true)})
 		for _, s := range fd.Service {
 			if s.Options == nil {
 				s.Options = new(descriptorpb.ServiceOptions)
 			}
-			proto.SetExtension(s.Options, retryv1.E_Service, &retryv1.ServiceRetry{IdempotentOnly: true})
+			proto.SetExtension(s.Options, retryv1.E_Service, &retryv1.ServiceRetry{IdempotentOnly: proto.Bool(true)})
 		}
 		ForEachUnary(req, func(m *descriptorpb.MethodDescriptorProto) {
 			proto.SetExtension(MethodOpts(m), retryv1.E_Method, &retryv1.MethodRetry{})
@@ -461,7 +461,7 @@ var optionPayloads = func() [][]byte {
 		{Retries: proto.Uint32(3)},
 		{Retries: proto.Uint32(10)},
 		{Retries: proto.Uint32(11)},
-		{Retries: proto.Uint32(2), IdempotentOnly: true},
+		{Retries: proto.Uint32(2), IdempotentOnly: proto.Bool(true)},
 		{Timeout: second},
 		{Retries: proto.Uint32(3), Timeout: tenth},
 		{RetryOn: []retryv1.Code{retryv1.Code_CODE_UNAVAILABLE}},
@@ -470,7 +470,7 @@ var optionPayloads = func() [][]byte {
 		{Backoff: &retryv1.Backoff{Initial: tenth, Max: second, Multiplier: 1.5}, Retries: proto.Uint32(4)},
 		{Budget: &retryv1.Budget{Ratio: 0.2}},
 		{Retries: proto.Uint32(1), Timeout: second, RetryOn: []retryv1.Code{retryv1.Code_CODE_DEADLINE_EXCEEDED},
-			Backoff: &retryv1.Backoff{Initial: tenth}, Budget: &retryv1.Budget{Ratio: 0.5, MinRetriesPerSecond: 3}},
+			Backoff: &retryv1.Backoff{Initial: tenth}, Budget: &retryv1.Budget{Ratio: 0.5, MinRetriesPerSecond: proto.Uint32(3)}},
 	} {
 		b, err := proto.Marshal(m)
 		if err != nil {

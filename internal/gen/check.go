@@ -113,6 +113,7 @@ type retryOption interface {
 	GetTimeout() *durationpb.Duration
 	GetRetryOn() []retryv1.Code
 	GetBackoff() *retryv1.Backoff
+	GetHedging() *retryv1.Hedging
 }
 
 // check records what is wrong with the option of one level: err, the
@@ -140,11 +141,55 @@ func (c *checker) check(at optionSite, opt retryOption, err error) {
 	if b := opt.GetBackoff(); b != nil {
 		c.checkBackoff(at, b)
 	}
+	if h := opt.GetHedging(); h != nil {
+		c.checkHedging(at, h)
+	}
 	if b, ok := opt.(interface{ GetBudget() *retryv1.Budget }); ok && b.GetBudget() != nil {
 		if r := b.GetBudget().GetRatio(); finite(r) && !(r > 0 && r <= 1) {
 			c.errorf(at.subject, at.fieldPaths(budgetField, budgetRatioField),
 				"%s.budget.ratio is %v; it must be more than 0 and at most 1", at.option, r)
 		}
+	}
+}
+
+// checkHedging records what is wrong with the hedging of an option.
+func (c *checker) checkHedging(at optionSite, h *retryv1.Hedging) {
+	name := at.option + ".hedging"
+	if n := h.GetMaxAttempts(); n < 2 || n > 5 {
+		c.errorf(at.subject, at.fieldPaths(hedgingField, hedgingMaxAttemptsField),
+			"%s.max_attempts is %d; it must be 2 to 5, the copies of the call in all, the first included", name, n)
+	}
+	delay, percentile := h.Delay != nil, h.GetDelayPercentile() != 0
+	switch {
+	case delay && percentile:
+		c.errorf(at.subject, at.fieldPaths(hedgingField, hedgingDelayPercentileField),
+			"%s sets both delay and delay_percentile; set one: a fixed delay, or a percentile of the method's latencies", name)
+	case !delay && !percentile:
+		c.errorf(at.subject, at.fieldPaths(hedgingField),
+			"%s sets neither delay nor delay_percentile; set one: a fixed delay, or a percentile of the method's latencies", name)
+	case delay:
+		c.checkPositive(at, name+".delay", h.GetDelay(), hedgingField, hedgingDelayField)
+	case finite(h.GetDelayPercentile()) && !(h.GetDelayPercentile() > 0 && h.GetDelayPercentile() < 100):
+		c.errorf(at.subject, at.fieldPaths(hedgingField, hedgingDelayPercentileField),
+			"%s.delay_percentile is %v; it must be more than 0 and less than 100", name, h.GetDelayPercentile())
+	}
+}
+
+// checkMethodHedging records what is wrong with the hedging a method's own
+// option gives it: hedging next to retries, which are exclusive, or on a
+// method that is not declared safe to run more than once at a time.
+func (c *checker) checkMethodHedging(at optionSite, opt *retryv1.MethodRetry, idempotent bool) {
+	if opt.GetHedging() == nil {
+		return
+	}
+	if opt.Retries != nil {
+		c.errorf(at.subject, at.fieldPaths(hedgingField),
+			"%s sets both retries and hedging; a method has one or the other", at.option)
+	}
+	if !idempotent {
+		c.errorf(at.subject, at.fieldPaths(hedgingField),
+			"%s.hedging is set on a method whose idempotency_level is neither IDEMPOTENT nor NO_SIDE_EFFECTS;"+
+				" hedged copies of a call run at the same time, so only a method safe to repeat may be hedged", at.option)
 	}
 }
 
@@ -308,17 +353,21 @@ const (
 	methodOptionsField  = 4  // MethodDescriptorProto.options
 	goPackageField      = 11 // FileOptions.go_package
 
-	// Field numbers in retry.proto: the retry option messages, Backoff and
-	// Budget.
-	retriesField           = 1
-	timeoutField           = 3
-	retryOnField           = 4
-	backoffField           = 5
-	budgetField            = 6
-	backoffInitialField    = 1
-	backoffMaxField        = 2
-	backoffMultiplierField = 3
-	budgetRatioField       = 1
+	// Field numbers in retry.proto: the retry option messages, Backoff,
+	// Budget and Hedging.
+	retriesField                = 1
+	timeoutField                = 3
+	retryOnField                = 4
+	backoffField                = 5
+	budgetField                 = 6
+	hedgingField                = 7
+	backoffInitialField         = 1
+	backoffMaxField             = 2
+	backoffMultiplierField      = 3
+	budgetRatioField            = 1
+	hedgingMaxAttemptsField     = 1
+	hedgingDelayField           = 2
+	hedgingDelayPercentileField = 3
 )
 
 // childPath returns path extended by elems, sharing no memory with path.

@@ -184,8 +184,9 @@ func emitClientMethod(w *writer, s *service, m *method) {
 }
 
 // policyDoc documents the .proto retry policy of m, for its doc comment:
-// each value once, grouped by the option that set it, then what a cut
-// attempt does, which depends on several of them.
+// each value once, grouped by the option that set it, then what follows
+// from several of them: what a cut attempt does, why a method gets no
+// retries, or no hedging.
 func policyDoc(f *file, s *service, m *method) string {
 	if m.kind.streaming() {
 		return "Streaming: the .proto's retry policy applies to unary methods only; dubbo-go neither retries nor times a stream."
@@ -195,6 +196,11 @@ func policyDoc(f *file, s *service, m *method) string {
 		return "The .proto declares no retry policy for it: the client's retries and timeout apply" +
 			" (dubbo-go's own defaults are 2 retries and 3s)."
 	}
+	hedged := p.Hedging.Source != NoDefault
+	// noRetries: the .proto gives it no retry, so retry_on and backoff take
+	// effect only if a caller gives it retries.
+	noRetries := !hedged && p.Retries.Source != NoDefault && p.Retries.Retries == 0
+
 	// The values of the policy, by the option that set them, most specific
 	// first.
 	var clauses [FileOption + 1][]string
@@ -204,9 +210,19 @@ func policyDoc(f *file, s *service, m *method) string {
 		}
 	}
 	add(p.Retries.Source, retries(p.Retries.Retries)+" ("+attempts(p.Retries.Retries)+")")
+	if h := p.Hedging; hedged {
+		add(h.Source, hedgingClause(h.Value))
+	}
 	add(p.Timeout.Source, p.Timeout.Value.String()+" for each attempt")
 	if r := p.RetryOn; r.Source != NoDefault {
-		add(r.Source, "retried only on "+list(codeNames(r.Value)))
+		verb := "retried only on "
+		switch {
+		case hedged:
+			verb = "the next copy sent at once after a failure only on "
+		case noRetries:
+			verb = "retry_on "
+		}
+		add(r.Source, verb+list(codeNames(r.Value)))
 	}
 	if b := p.Backoff; b.Source != NoDefault {
 		add(b.Source, fmt.Sprintf("a delay before retry n drawn from [0, min(%v, %v x %v^(n-1))]",
@@ -220,29 +236,86 @@ func policyDoc(f *file, s *service, m *method) string {
 	}
 	var b strings.Builder
 	b.WriteString("Retry policy from the .proto: " + strings.Join(parts, "; ") + ".")
+
 	switch d := p.Retries; {
+	case hedged:
+		b.WriteString(" Hedged: a copy goes to a provider not yet tried; the first success wins, and the other copies" +
+			" are cancelled.")
+		if p.RetriesHedged != NoDefault {
+			b.WriteString(" It is hedged rather than retried: the retries of " + sourceDoc(f, s, p.RetriesHedged) +
+				" do not reach it.")
+		}
 	case d.Source == NoDefault:
 		b.WriteString(" Its retries are the client's (dubbo-go's own default is 2).")
-	case d.NotIdempotent:
+	case d.NotIdempotent && d.IdempotentOnly == d.Source:
 		b.WriteString(" It gets 0 retries because " + sourceDoc(f, s, d.Source) + " gives " + retries(d.Declared) +
 			" to idempotent methods only (idempotent_only), and the idempotency_level of this method is neither" +
 			" IDEMPOTENT nor NO_SIDE_EFFECTS.")
+	case d.NotIdempotent:
+		b.WriteString(" It gets 0 retries: " + sourceDoc(f, s, d.Source) + " gives " + retries(d.Declared) +
+			", but the idempotent_only of " + sourceDoc(f, s, d.IdempotentOnly) + " keeps them from methods whose" +
+			" idempotency_level is neither IDEMPOTENT nor NO_SIDE_EFFECTS, as this one's is.")
+	case d.IdempotentOnly != NoDefault:
+		b.WriteString(" Its own retries apply, though it is not idempotent: the idempotent_only of " +
+			sourceDoc(f, s, d.IdempotentOnly) + " keeps only the retries a service or file gives from such a method.")
+	}
+	if p.HedgingSkipped != NoDefault {
+		b.WriteString(" The hedging of " + sourceDoc(f, s, p.HedgingSkipped) + " does not reach it: its idempotency_level" +
+			" is neither IDEMPOTENT nor NO_SIDE_EFFECTS.")
+	}
+	if noRetries && (p.RetryOn.Source != NoDefault || p.Backoff.Source != NoDefault) {
+		b.WriteString(" With 0 retries it is not retried: its retry_on and backoff apply only if a caller gives it" +
+			" retries.")
 	}
 	if p.Timeout.Source != NoDefault {
 		b.WriteString(" An attempt that takes longer is cut, and fails with DEADLINE_EXCEEDED")
+		lists := p.RetryOn.Source == NoDefault || slices.Contains(p.RetryOn.Value, retryv1.Code_CODE_DEADLINE_EXCEEDED)
 		switch {
-		case p.Retries.Source != NoDefault && p.Retries.Retries == 0:
+		case noRetries:
 			b.WriteString(".")
-		case p.RetryOn.Source != NoDefault && !slices.Contains(p.RetryOn.Value, retryv1.Code_CODE_DEADLINE_EXCEEDED):
+		case !lists:
 			b.WriteString(", which ends the call: retry_on does not list it.")
+		case hedged:
+			b.WriteString("; the next copy is sent then.")
 		default:
 			b.WriteString("; it is retried like the other failures.")
 		}
 	}
-	if s.budget.Source != NoDefault {
-		b.WriteString(" Its retries count against the budget of the service (see " + s.names.NewClient + ").")
+	if s.budget.Source != NoDefault && !noRetries {
+		what := "retries count"
+		if hedged {
+			what = "extra copies count"
+		}
+		b.WriteString(" Its " + what + " against the budget of the service (see " + s.names.NewClient + ").")
 	}
 	return b.String()
+}
+
+// hedgingClause describes h, for a method's doc comment.
+func hedgingClause(h Hedging) string {
+	when := h.Delay.String() + " apart"
+	if h.Delay == 0 {
+		when = "each sent when the one before has taken longer than the " + percentile(h.DelayPercentile) +
+			" percentile of its recent latencies in this process"
+	}
+	return fmt.Sprintf("hedged with up to %d copies in all, %s", h.MaxAttempts, when)
+}
+
+// percentile writes p as an ordinal: 95th, 99.9th, 1st, 2nd, 3rd.
+func percentile(p float64) string {
+	n := strconv.FormatFloat(p, 'f', -1, 64)
+	suffix := "th"
+	if i := int64(p); float64(i) == p && (i%100 < 11 || i%100 > 13) {
+		switch i % 10 {
+		case 1:
+			suffix = "st"
+		case 2:
+			suffix = "nd"
+		case 3:
+			suffix = "rd"
+		}
+	}
+	return n + suffix
 }
 
 // codeNames are the names of codes, as the docs write them: UNAVAILABLE.
@@ -359,6 +432,14 @@ func methodFields(w *writer, m *method) []column {
 	if b := p.Backoff; b.Source != NoDefault {
 		set("Backoff", w.qual(dubboretryPackage.Ident("Backoff"))+"{Initial: "+durationExpr(w, b.Value.Initial)+
 			", Max: "+durationExpr(w, b.Value.Max)+", Multiplier: "+strconv.FormatFloat(b.Value.Multiplier, 'g', -1, 64)+"}", b.Source)
+	}
+	if h := p.Hedging; h.Source != NoDefault {
+		delay := "Delay: " + durationExpr(w, h.Value.Delay)
+		if h.Value.Delay == 0 {
+			delay = "DelayPercentile: " + strconv.FormatFloat(h.Value.DelayPercentile, 'g', -1, 64)
+		}
+		set("Hedging", w.qual(dubboretryPackage.Ident("Hedging"))+"{MaxAttempts: "+
+			strconv.FormatUint(uint64(h.Value.MaxAttempts), 10)+", "+delay+"}", h.Source)
 	}
 	return fields
 }

@@ -245,6 +245,7 @@ func analyze(f *protogen.File, cfg Config) (*file, optionErrors) {
 				methodRetries = nil // the error says all there is to say about it
 			}
 			c.check(site, methodRetries, err)
+			c.checkMethodHedging(site, methodRetries, idempotent(m))
 
 			svc.methods = append(svc.methods, &method{
 				Method:   m,

@@ -49,12 +49,23 @@ type Policy struct {
 	Timeout Setting[time.Duration]
 	RetryOn Setting[[]retryv1.Code]
 	Backoff Setting[Backoff]
+	// Hedging is the method's hedging, if an option gives it one; its
+	// retries are then none, whatever a less specific option says.
+	Hedging Setting[Hedging]
+	// HedgingSkipped is the option whose hedging does not reach the method,
+	// which is not idempotent (a service's or file's hedging goes to the
+	// idempotent methods only), or NoDefault.
+	HedgingSkipped Source
+	// RetriesHedged is the option whose retries do not reach the method,
+	// which an option at least as specific hedges, or NoDefault.
+	RetriesHedged Source
 }
 
 // empty reports whether p declares nothing.
 func (p Policy) empty() bool {
 	return p.Retries.Source == NoDefault && p.Timeout.Source == NoDefault &&
-		p.RetryOn.Source == NoDefault && p.Backoff.Source == NoDefault
+		p.RetryOn.Source == NoDefault && p.Backoff.Source == NoDefault && p.Hedging.Source == NoDefault &&
+		p.HedgingSkipped == NoDefault && p.RetriesHedged == NoDefault
 }
 
 // Default is the .proto retries of one method.
@@ -64,11 +75,14 @@ type Default struct {
 	// Retries is the default, the retries after the first attempt. It is
 	// meaningful only when Source is not NoDefault.
 	Retries uint32
-	// NotIdempotent is true when Source's option has idempotent_only and
-	// the method is not idempotent: Retries is then 0 and Declared holds the
-	// value the option gives idempotent methods.
-	NotIdempotent bool
-	Declared      uint32
+	// IdempotentOnly is the option whose idempotent_only is true for a
+	// method that is not idempotent, or NoDefault. It keeps the retries a
+	// service or file gives from the method: NotIdempotent is then true,
+	// Retries 0 and Declared holds the value Source gives idempotent
+	// methods. A method's own retries apply all the same.
+	IdempotentOnly Source
+	NotIdempotent  bool
+	Declared       uint32
 }
 
 // A Setting is one field of a policy, and the option that set it.
@@ -87,6 +101,14 @@ type Backoff struct {
 type Budget struct {
 	Ratio               float64
 	MinRetriesPerSecond uint32
+}
+
+// Hedging is a resolved hedging: the number of copies, and a fixed delay
+// or a percentile of the method's latencies, exactly one of them set.
+type Hedging struct {
+	MaxAttempts     uint32
+	Delay           time.Duration
+	DelayPercentile float64
 }
 
 // The defaults retry.proto gives the fields of a Backoff and a Budget that
@@ -111,7 +133,7 @@ func Resolve(m Method, opts Options) Policy {
 	if m.Streaming {
 		return Policy{}
 	}
-	return Policy{
+	p := Policy{
 		Retries: resolveRetries(m, opts),
 		Timeout: first(opts, func(o retryOption) (time.Duration, bool) {
 			return o.GetTimeout().AsDuration(), o.GetTimeout() != nil
@@ -122,7 +144,26 @@ func Resolve(m Method, opts Options) Policy {
 		Backoff: first(opts, func(o retryOption) (Backoff, bool) {
 			return backoff(o.GetBackoff()), o.GetBackoff() != nil
 		}),
+		Hedging: first(opts, func(o retryOption) (Hedging, bool) {
+			h := o.GetHedging()
+			return Hedging{h.GetMaxAttempts(), h.GetDelay().AsDuration(), h.GetDelayPercentile()}, h != nil
+		}),
 	}
+	if h := p.Hedging; h.Source != NoDefault && !m.Idempotent {
+		// Only a service's or a file's can get here: a method's own hedging
+		// on a method that is not idempotent is an error.
+		p.Hedging, p.HedgingSkipped = Setting[Hedging]{}, h.Source
+	}
+	if h, r := p.Hedging, p.Retries; h.Source != NoDefault && r.Source != NoDefault {
+		// Retries and hedging are exclusive: the more specific option wins,
+		// and an option that gives both hedges the methods it can.
+		if h.Source <= r.Source {
+			p.Retries, p.RetriesHedged = Default{}, r.Source
+		} else {
+			p.Hedging = Setting[Hedging]{}
+		}
+	}
+	return p
 }
 
 // ResolveBudget returns the .proto budget of a service: its own option's,
@@ -133,9 +174,9 @@ func ResolveBudget(opts Options) Setting[Budget] {
 		budget *retryv1.Budget
 	}{{ServiceOption, opts.Service.GetBudget()}, {FileOption, opts.File.GetBudget()}} {
 		if b := level.budget; b != nil {
-			min := b.GetMinRetriesPerSecond()
-			if min == 0 {
-				min = defaultMinRetriesPerSecond
+			min := uint32(defaultMinRetriesPerSecond)
+			if b.MinRetriesPerSecond != nil {
+				min = b.GetMinRetriesPerSecond()
 			}
 			return Setting[Budget]{level.src, Budget{Ratio: b.GetRatio(), MinRetriesPerSecond: min}}
 		}
@@ -175,25 +216,41 @@ func (opts Options) levels() []level {
 	return levels
 }
 
+// resolveRetries resolves the retries of m and, on its own, idempotent_only:
+// the service's if it sets it, else the file's. When it is true and m is
+// not idempotent, retries that come from the service or the file become 0;
+// a method's own retries stand.
 func resolveRetries(m Method, opts Options) Default {
-	if opts.Method != nil && opts.Method.Retries != nil {
-		return Default{Source: MethodOption, Retries: opts.Method.GetRetries()}
+	d := first(opts, func(o retryOption) (uint32, bool) { return o.GetRetries(), retriesSet(o) })
+	out := Default{Source: d.Source, Retries: d.Value}
+	if d.Source == NoDefault || m.Idempotent {
+		return out
 	}
-	if opts.Service != nil && opts.Service.Retries != nil {
-		return fromLevel(ServiceOption, opts.Service.GetRetries(), opts.Service.GetIdempotentOnly(), m)
+	switch {
+	case opts.Service != nil && opts.Service.IdempotentOnly != nil:
+		if opts.Service.GetIdempotentOnly() {
+			out.IdempotentOnly = ServiceOption
+		}
+	case opts.File.GetIdempotentOnly():
+		out.IdempotentOnly = FileOption
 	}
-	if opts.File != nil && opts.File.Retries != nil {
-		return fromLevel(FileOption, opts.File.GetRetries(), opts.File.GetIdempotentOnly(), m)
+	if out.IdempotentOnly != NoDefault && d.Source != MethodOption {
+		out.NotIdempotent, out.Declared, out.Retries = true, d.Value, 0
 	}
-	return Default{}
+	return out
 }
 
-// fromLevel is the retries default a service or file option gives m.
-func fromLevel(src Source, retries uint32, idempotentOnly bool, m Method) Default {
-	if idempotentOnly && !m.Idempotent {
-		return Default{Source: src, NotIdempotent: true, Declared: retries}
+// retriesSet reports whether the option o sets retries.
+func retriesSet(o retryOption) bool {
+	switch o := o.(type) {
+	case *retryv1.MethodRetry:
+		return o.Retries != nil
+	case *retryv1.ServiceRetry:
+		return o.Retries != nil
+	case *retryv1.FileRetry:
+		return o.Retries != nil
 	}
-	return Default{Source: src, Retries: retries}
+	return false
 }
 
 // backoff fills in the defaults of b.

@@ -14,6 +14,8 @@ import (
 
 // Option fields, for the tables below.
 var (
+	hedge20     = &retryv1.Hedging{MaxAttempts: 2, Delay: ms(20)}
+	hedge95     = &retryv1.Hedging{MaxAttempts: 3, DelayPercentile: 95}
 	unavailable = []retryv1.Code{retryv1.Code_CODE_UNAVAILABLE}
 	aborted     = []retryv1.Code{retryv1.Code_CODE_ABORTED, retryv1.Code_CODE_RESOURCE_EXHAUSTED}
 	internal    = []retryv1.Code{retryv1.Code_CODE_INTERNAL}
@@ -32,18 +34,19 @@ func backoffOf(initial, max int64, multiplier float64) *retryv1.Backoff {
 // levelOption is one level's option, as the tables write it.
 type levelOption struct {
 	retries        *uint32
-	idempotentOnly bool
+	idempotentOnly *bool
 	timeout        *durationpb.Duration
 	retryOn        []retryv1.Code
 	backoff        *retryv1.Backoff
 	budget         *retryv1.Budget
+	hedging        *retryv1.Hedging
 }
 
 func (o *levelOption) method() *retryv1.MethodRetry {
 	if o == nil {
 		return nil
 	}
-	return &retryv1.MethodRetry{Retries: o.retries, Timeout: o.timeout, RetryOn: o.retryOn, Backoff: o.backoff}
+	return &retryv1.MethodRetry{Retries: o.retries, Timeout: o.timeout, RetryOn: o.retryOn, Backoff: o.backoff, Hedging: o.hedging}
 }
 
 func (o *levelOption) service() *retryv1.ServiceRetry {
@@ -51,7 +54,7 @@ func (o *levelOption) service() *retryv1.ServiceRetry {
 		return nil
 	}
 	return &retryv1.ServiceRetry{Retries: o.retries, IdempotentOnly: o.idempotentOnly, Timeout: o.timeout,
-		RetryOn: o.retryOn, Backoff: o.backoff, Budget: o.budget}
+		RetryOn: o.retryOn, Backoff: o.backoff, Budget: o.budget, Hedging: o.hedging}
 }
 
 func (o *levelOption) file() *retryv1.FileRetry {
@@ -59,11 +62,17 @@ func (o *levelOption) file() *retryv1.FileRetry {
 		return nil
 	}
 	return &retryv1.FileRetry{Retries: o.retries, IdempotentOnly: o.idempotentOnly, Timeout: o.timeout,
-		RetryOn: o.retryOn, Backoff: o.backoff, Budget: o.budget}
+		RetryOn: o.retryOn, Backoff: o.backoff, Budget: o.budget, Hedging: o.hedging}
 }
 
+// retriesOpt is an option with n retries, and idempotent_only set to true
+// if idempotentOnly is.
 func retriesOpt(n uint32, idempotentOnly bool) *levelOption {
-	return &levelOption{retries: proto.Uint32(n), idempotentOnly: idempotentOnly}
+	o := &levelOption{retries: proto.Uint32(n)}
+	if idempotentOnly {
+		o.idempotentOnly = proto.Bool(true)
+	}
+	return o
 }
 
 func timeoutOpt(n int64) *levelOption { return &levelOption{timeout: ms(n)} }
@@ -85,33 +94,65 @@ func TestResolve(t *testing.T) {
 		want                  Policy
 	}{
 		{name: "no options", m: unary},
-		{name: "options set with no field", m: unary, method: &levelOption{}, service: &levelOption{idempotentOnly: true}, file: &levelOption{}},
+		{name: "options set with no field", m: unary, method: &levelOption{}, service: &levelOption{idempotentOnly: proto.Bool(true)}, file: &levelOption{}},
 
-		// idempotent_only.
+		// idempotent_only, a field of its own: the service's, else the
+		// file's. It keeps the retries that come from the service or the
+		// file from a method that is not idempotent; a method's own stand.
 		{name: "service idempotent_only, idempotent method", m: idempotent, service: retriesOpt(2, true),
 			want: Policy{Retries: retriesFrom(ServiceOption, 2)}},
 		{name: "service idempotent_only, other method", m: unary, service: retriesOpt(2, true), file: retriesOpt(1, false),
-			want: Policy{Retries: Default{Source: ServiceOption, NotIdempotent: true, Declared: 2}}},
+			want: Policy{Retries: Default{Source: ServiceOption, IdempotentOnly: ServiceOption, NotIdempotent: true, Declared: 2}}},
 		{name: "service idempotent_only does not reach a method option", m: unary,
 			method: retriesOpt(4, false), service: retriesOpt(2, true),
-			want: Policy{Retries: retriesFrom(MethodOption, 4)}},
+			want: Policy{Retries: Default{Source: MethodOption, Retries: 4, IdempotentOnly: ServiceOption}}},
 		{name: "file idempotent_only, idempotent method", m: idempotent, file: retriesOpt(1, true),
 			want: Policy{Retries: retriesFrom(FileOption, 1)}},
 		{name: "file idempotent_only, other method", m: unary, file: retriesOpt(1, true),
-			want: Policy{Retries: Default{Source: FileOption, NotIdempotent: true, Declared: 1}}},
-		{name: "file idempotent_only does not reach the service's value", m: unary,
+			want: Policy{Retries: Default{Source: FileOption, IdempotentOnly: FileOption, NotIdempotent: true, Declared: 1}}},
+		{name: "file idempotent_only reaches the service's retries", m: unary,
 			service: retriesOpt(2, false), file: retriesOpt(1, true),
-			want: Policy{Retries: retriesFrom(ServiceOption, 2)}},
-		{name: "service idempotent_only without retries: the file supplies, without its own flag", m: unary,
-			service: &levelOption{idempotentOnly: true}, file: retriesOpt(1, false),
-			want: Policy{Retries: retriesFrom(FileOption, 1)}},
+			want: Policy{Retries: Default{Source: ServiceOption, IdempotentOnly: FileOption, NotIdempotent: true, Declared: 2}}},
+		{name: "service idempotent_only reaches the file's retries", m: unary,
+			service: &levelOption{idempotentOnly: proto.Bool(true)}, file: retriesOpt(2, false),
+			want: Policy{Retries: Default{Source: FileOption, IdempotentOnly: ServiceOption, NotIdempotent: true, Declared: 2}}},
+		{name: "a service's idempotent_only: false beats the file's true", m: unary,
+			service: &levelOption{idempotentOnly: proto.Bool(false)}, file: retriesOpt(2, true),
+			want: Policy{Retries: retriesFrom(FileOption, 2)}},
+		{name: "idempotent_only without retries anywhere says nothing", m: unary,
+			service: &levelOption{idempotentOnly: proto.Bool(true)}},
 		{name: "idempotent_only governs retries only: a non-idempotent method keeps the timeout", m: unary,
-			service: &levelOption{retries: proto.Uint32(2), idempotentOnly: true, timeout: ms(300)},
-			want:    Policy{Retries: Default{Source: ServiceOption, NotIdempotent: true, Declared: 2}, Timeout: timeoutFrom(ServiceOption, 300)}},
+			service: &levelOption{retries: proto.Uint32(2), idempotentOnly: proto.Bool(true), timeout: ms(300)},
+			want: Policy{Retries: Default{Source: ServiceOption, IdempotentOnly: ServiceOption, NotIdempotent: true, Declared: 2},
+				Timeout: timeoutFrom(ServiceOption, 300)}},
 		{name: "idempotent_only governs retries only: a file's timeout, with the file's idempotent_only", m: unary,
-			file: &levelOption{retries: proto.Uint32(1), idempotentOnly: true, timeout: ms(200), retryOn: unavailable},
-			want: Policy{Retries: Default{Source: FileOption, NotIdempotent: true, Declared: 1}, Timeout: timeoutFrom(FileOption, 200),
-				RetryOn: Setting[[]retryv1.Code]{FileOption, unavailable}}},
+			file: &levelOption{retries: proto.Uint32(1), idempotentOnly: proto.Bool(true), timeout: ms(200), retryOn: unavailable},
+			want: Policy{Retries: Default{Source: FileOption, IdempotentOnly: FileOption, NotIdempotent: true, Declared: 1},
+				Timeout: timeoutFrom(FileOption, 200), RetryOn: Setting[[]retryv1.Code]{FileOption, unavailable}}},
+
+		// Hedging: idempotent unary methods only; retries or hedging, the
+		// more specific option's, and both from one option: hedging where it
+		// can go.
+		{name: "a method's hedging", m: idempotent, method: &levelOption{hedging: hedge20},
+			want: Policy{Hedging: Setting[Hedging]{MethodOption, Hedging{2, 20 * time.Millisecond, 0}}}},
+		{name: "a service's hedging and retries: hedging for an idempotent method", m: idempotent,
+			service: &levelOption{retries: proto.Uint32(2), hedging: hedge95},
+			want:    Policy{Hedging: Setting[Hedging]{ServiceOption, Hedging{3, 0, 95}}, RetriesHedged: ServiceOption}},
+		{name: "a service's hedging and retries: retries for another method", m: unary,
+			service: &levelOption{retries: proto.Uint32(2), hedging: hedge95},
+			want:    Policy{Retries: retriesFrom(ServiceOption, 2), HedgingSkipped: ServiceOption}},
+		{name: "a method's retries beat a service's hedging", m: idempotent,
+			method: retriesOpt(1, false), service: &levelOption{hedging: hedge95},
+			want: Policy{Retries: retriesFrom(MethodOption, 1)}},
+		{name: "a service's hedging beats a file's retries", m: idempotent,
+			service: &levelOption{hedging: hedge95}, file: retriesOpt(3, false),
+			want: Policy{Hedging: Setting[Hedging]{ServiceOption, Hedging{3, 0, 95}}, RetriesHedged: FileOption}},
+		{name: "a service's retries beat a file's hedging", m: idempotent,
+			service: retriesOpt(2, false), file: &levelOption{hedging: hedge20},
+			want: Policy{Retries: retriesFrom(ServiceOption, 2)}},
+		{name: "a file's hedging skips a method that is not idempotent", m: unary,
+			file: &levelOption{hedging: hedge20}, want: Policy{HedgingSkipped: FileOption}},
+		{name: "streams are not hedged", m: streaming, service: &levelOption{hedging: hedge20}},
 
 		// Fields from different levels.
 		{name: "a method that sets only a timeout keeps the service's retries", m: unary,
@@ -125,7 +166,7 @@ func TestResolve(t *testing.T) {
 			want: Policy{Backoff: Setting[Backoff]{ServiceOption, Backoff{20 * time.Millisecond, 2 * time.Second, 2}}}},
 		{name: "a mix: each field from the first level that sets it", m: idempotent,
 			method:  &levelOption{backoff: backoffOf(10, 0, 0)},
-			service: &levelOption{retries: proto.Uint32(2), idempotentOnly: true, retryOn: aborted},
+			service: &levelOption{retries: proto.Uint32(2), idempotentOnly: proto.Bool(true), retryOn: aborted},
 			file:    &levelOption{retries: proto.Uint32(1), timeout: ms(250), retryOn: internal},
 			want: Policy{
 				Retries: retriesFrom(ServiceOption, 2),
@@ -180,6 +221,13 @@ func TestResolveEachField(t *testing.T) {
 			func(p *Policy, src Source, i int) {
 				p.RetryOn = Setting[[]retryv1.Code]{src, [][]retryv1.Code{unavailable, aborted, internal}[i]}
 			}},
+		{"hedging",
+			func(o *levelOption, i int) {
+				o.hedging = &retryv1.Hedging{MaxAttempts: uint32(2 + i), Delay: ms(int64(10 * (i + 1)))}
+			},
+			func(p *Policy, src Source, i int) {
+				p.Hedging = Setting[Hedging]{src, Hedging{uint32(2 + i), time.Duration(10*(i+1)) * time.Millisecond, 0}}
+			}},
 		{"backoff",
 			func(o *levelOption, i int) { o.backoff = backoffOf(int64(10*(i+1)), 1000, float64(i+1)) },
 			func(p *Policy, src Source, i int) {
@@ -200,7 +248,7 @@ func TestResolveEachField(t *testing.T) {
 			}
 			var want Policy
 			f.want(&want, sources[supplier], supplier)
-			got := Resolve(Method{}, Options{Method: levels[0].method(), Service: levels[1].service(), File: levels[2].file()})
+			got := Resolve(Method{Idempotent: true}, Options{Method: levels[0].method(), Service: levels[1].service(), File: levels[2].file()})
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("%s set from the %v level down (-want +got):\n%s", f.name, sources[supplier], diff)
 			}
@@ -216,11 +264,13 @@ func TestResolveBudget(t *testing.T) {
 	}{
 		{name: "none"},
 		{name: "options without a budget", service: retriesOpt(1, false), file: timeoutOpt(1)},
-		{name: "service", service: &levelOption{budget: &retryv1.Budget{Ratio: 0.1, MinRetriesPerSecond: 3}},
+		{name: "service", service: &levelOption{budget: &retryv1.Budget{Ratio: 0.1, MinRetriesPerSecond: proto.Uint32(3)}},
 			file: &levelOption{budget: &retryv1.Budget{Ratio: 0.5}},
 			want: Setting[Budget]{ServiceOption, Budget{0.1, 3}}},
 		{name: "file, with the default of min_retries_per_second", file: &levelOption{budget: &retryv1.Budget{Ratio: 0.5}},
 			want: Setting[Budget]{FileOption, Budget{0.5, 10}}},
+		{name: "min_retries_per_second: 0 is none", service: &levelOption{budget: &retryv1.Budget{Ratio: 0.5, MinRetriesPerSecond: proto.Uint32(0)}},
+			want: Setting[Budget]{ServiceOption, Budget{0.5, 0}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,6 +28,7 @@ type (
 	LayerServer       struct{ Unary }
 	PlainServer       struct{ Unary }
 	GuardedServer     struct{ Unary }
+	FaultServer       struct{ Unary }
 	FileDefaultServer struct{ Unary }
 	RetryOnServer     struct{ Unary }
 	BackoffServer     struct{ Unary }

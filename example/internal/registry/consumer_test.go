@@ -369,10 +369,12 @@ func requestID(inv base.Invocation) (string, bool) {
 }
 
 // loadConfig configures a load: Calls calls of GuardedService.Read, whose
-// .proto gives it 2 retries, from Workers goroutines, at most Rate calls a
-// second in all.
+// .proto gives it 2 retries (or, with Faults, FaultService.Read: 3 retries,
+// with backoff), from Workers goroutines, at most Rate calls a second in
+// all.
 type loadConfig struct {
 	Calls, Workers, Rate int
+	Faults               bool `json:",omitempty"`
 	// Providers is the number of providers the consumer must have called
 	// before the load starts.
 	Providers int
@@ -426,7 +428,12 @@ func runLoad(cfg consumerConfig) error {
 	if err != nil {
 		return err
 	}
-	svc, err := e2ev1.NewGuardedService(cli)
+	var svc reader
+	if load.Faults {
+		svc, err = e2ev1.NewFaultService(cli)
+	} else {
+		svc, err = e2ev1.NewGuardedService(cli)
+	}
 	if err != nil {
 		return err
 	}
@@ -522,7 +529,7 @@ func init() {
 // await finds the first call of the load that the provider read from
 // addrs served, and if none did, goes on calling, about 100 calls a second,
 // until one does or awaitFor has passed.
-func await(svc e2ev1.GuardedService, calls []loadCall, addrs <-chan string) (*awaitResult, error) {
+func await(svc reader, calls []loadCall, addrs <-chan string) (*awaitResult, error) {
 	var addr string
 	select {
 	case addr = <-addrs:
@@ -551,9 +558,14 @@ func await(svc e2ev1.GuardedService, calls []loadCall, addrs <-chan string) (*aw
 	return res, nil
 }
 
+// reader is a service with a Read method: GuardedService, FaultService.
+type reader interface {
+	Read(context.Context, *e2ev1.Request, ...client.CallOption) (*e2ev1.Response, error)
+}
+
 // read calls Read with id, for at most d, and returns the call, with its
 // attempts, as a load reports it.
-func read(svc e2ev1.GuardedService, id string, d time.Duration) loadCall {
+func read(svc reader, id string, d time.Duration) loadCall {
 	c := loadCall{Start: time.Now().UnixNano()}
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	_, err := svc.Read(ctx, &e2ev1.Request{Id: id})

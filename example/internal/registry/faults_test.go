@@ -16,9 +16,10 @@ import (
 // loadWorkers goroutines. Every provider is healthy: a call fails only
 // where a fault makes it.
 const (
-	loadCalls   = 10000
-	loadWorkers = 8
-	readRetries = 2
+	loadCalls    = 10000
+	loadWorkers  = 8
+	readRetries  = 2
+	faultRetries = 3
 )
 
 // TestFailoverUnderFaults makes loadCalls calls through ZooKeeper while a
@@ -45,6 +46,17 @@ type fault struct {
 	act      func(consumer *child)
 	// await makes the consumer await a provider that act names.
 	await bool
+	// faults makes the load call FaultService.Read, whose .proto gives it
+	// faultRetries and a backoff, instead of GuardedService.Read.
+	faults bool
+}
+
+// retries returns the retries of the method the load calls.
+func (f *fault) retries() int {
+	if f.faults {
+		return faultRetries
+	}
+	return readRetries
 }
 
 // newFault starts ZooKeeper and the named providers, in a group of the
@@ -72,7 +84,7 @@ func (f *fault) start(t *testing.T, name string) *provider {
 func (f *fault) run(t *testing.T) *loadResult {
 	t.Helper()
 	cfg := consumerConfig{Registry: f.r, Load: &loadConfig{
-		Calls: loadCalls, Workers: loadWorkers, Rate: f.rate, Providers: len(f.providers), Await: f.await,
+		Calls: loadCalls, Workers: loadWorkers, Rate: f.rate, Providers: len(f.providers), Await: f.await, Faults: f.faults,
 	}}
 	c := startChild(t, "consumer", "consumer", cfg, 3*time.Minute)
 	var res *loadResult
@@ -97,23 +109,21 @@ func (f *fault) run(t *testing.T) *loadResult {
 }
 
 // checkAttempts fails the test for a call that made more attempts than
-// Read's .proto allows, or tried a provider twice: the failover cluster
-// sends a retry to a provider the call has not tried, and with three or
-// more providers and 2 retries it never runs out of them.
+// Read's .proto allows, or tried a provider twice while another was left:
+// the cluster sends a retry to a provider the call has not tried.
 func (f *fault) checkAttempts(t *testing.T, calls []loadCall) {
 	t.Helper()
 	bad := 0
 	for i, c := range calls {
 		tried := make(map[string]bool)
-		twice := false
 		for _, a := range c.Attempts {
-			twice = twice || tried[a.Provider]
 			tried[a.Provider] = true
 		}
-		if len(c.Attempts) > readRetries+1 || twice {
+		twice := len(tried) < min(len(c.Attempts), len(f.providers))
+		if len(c.Attempts) > f.retries()+1 || twice {
 			if bad++; bad <= 10 {
 				t.Errorf("call %d made %d attempts (at most %d, on distinct providers, allowed): %s",
-					i, len(c.Attempts), readRetries+1, f.describe(c))
+					i, len(c.Attempts), f.retries()+1, f.describe(c))
 			}
 		}
 	}
@@ -309,7 +319,8 @@ func testProviderStarted(t *testing.T) {
 }
 
 // (iii) ZooKeeper stops for a few seconds (SIGTERM) and starts again on
-// the same port and data. The consumer knows its providers and calls them
+// the same port and data. The load calls FaultService.Read: 3 retries, with
+// a backoff of 200 ms at first. The consumer knows its providers and calls them
 // without ZooKeeper. Once ZooKeeper is back, and the clients have had
 // reconnectSettle to reconnect, a provider D starts, and the consumer calls
 // until one of its calls lands on D, for at most awaitFor.
@@ -324,27 +335,32 @@ func testProviderStarted(t *testing.T) {
 //     on the consumer's provider list is frozen. (D is found only when it
 //     registers before the consumer's client has reconnected, which the
 //     settle makes rare.)
-//   - Default registration: calls may fail with "No provider available",
-//     making no attempt, for some tens of milliseconds (up to 1.3 s in
-//     twelve runs; in five of them none failed) around the reconnect: each
-//     provider registers its instance again by deleting and creating its
-//     node, once per exported service (as it does at startup),
-//     and ZookeeperServiceDiscovery.GetInstances answers the error of a
+//   - Default registration: the consumer may list no provider for some tens
+//     of milliseconds (up to 1.3 s in v0.2's runs) around the reconnect:
+//     each provider registers its instance again by deleting and creating
+//     its node, once per exported service (as it does at startup), and
+//     ZookeeperServiceDiscovery.GetInstances answers the error of a
 //     consumer that lists the instances meanwhile with an empty list, which
 //     empties the consumer's provider list until the next notification.
-//     D is found within a second or so in most runs (not at all in two of
-//     twelve).
+//     With dubbo-go's failover, those calls failed with "No provider
+//     available" after no attempt. The runtime counts an empty list as an
+//     attempt that failed with UNAVAILABLE, and retries it, after its
+//     backoff: no call fails. D is found within a second or so in most
+//     runs.
 //
-// In both cases a call never fails after reaching a provider: every failure
-// made no attempt on one. (In two runs of twelve, one failed call, around
-// the reconnect with the default registration, had made an attempt on an
-// invoker without an address, which the test reports.) And the consumer's
-// last call succeeds.
+// In both cases no call fails, and the consumer's last call succeeds.
+// scripts/faults.sh runs the test N times and tabulates what each run
+// reports.
 func testZooKeeperRestarted(t *testing.T) {
 	for _, rt := range registrations {
 		t.Run(rt.name, func(t *testing.T) { zooKeeperRestarted(t, rt.iface) })
 	}
 }
+
+// waitedOver is how long a call must take for the restart test to count it
+// among those that waited: a call that finds a provider takes a
+// millisecond or so.
+const waitedOver = 100 * time.Millisecond
 
 // reconnectSettle is the time the test gives the clients to reconnect to a
 // restarted ZooKeeper before it starts a provider.
@@ -352,6 +368,7 @@ const reconnectSettle = 2 * time.Second
 
 func zooKeeperRestarted(t *testing.T, iface bool) {
 	f, _ := newFault(t, iface, "A", "B", "C")
+	f.faults = true
 	const outage = 3 * time.Second
 	var stopping, stopped, restarted, lateStart, lateReady int64
 	var late *provider
@@ -404,8 +421,8 @@ func zooKeeperRestarted(t *testing.T, iface bool) {
 		t.Errorf("the consumer's last call, %s after the restart, failed: %s", since(restarted, last.Start), f.describe(last))
 	}
 	n, codes, first, last := failures(all)
-	if iface && n > 0 {
-		t.Errorf("%d calls failed, want none with interface-level registration", n)
+	if n > 0 {
+		t.Errorf("%d calls failed (%s), want none: e.g. %s", n, counts(codes), firstFailure(f, all))
 	}
 
 	during := 0
@@ -414,7 +431,7 @@ func zooKeeperRestarted(t *testing.T, iface bool) {
 			during++
 		}
 	}
-	t.Logf("%d calls of Read over A, B, C; ZooKeeper stopped after %d calls (%s into the load; the stop took %s), for %s (serving again %s after the stop)",
+	t.Logf("%d calls of FaultService.Read over A, B, C; ZooKeeper stopped after %d calls (%s into the load; the stop took %s), for %s (serving again %s after the stop)",
 		loadCalls, f.at, since(res.Start, stopping), since(stopping, stopped), outage, since(stopped, restarted))
 	t.Logf("%d calls started while ZooKeeper was down; %d more calls after the load; %d calls failed %s",
 		during, len(a.Calls), n, counts(codes))
@@ -426,6 +443,15 @@ func zooKeeperRestarted(t *testing.T, iface bool) {
 		t.Logf("%d of the failed calls made an attempt on an invoker without an address, e.g. %s", nowhere, nowhereExample)
 	}
 	t.Logf("attempts per call: %s", histogram(attemptsPerCall(all, nil)))
+	waited, longest := 0, int64(0)
+	for _, c := range all {
+		if d := c.End - c.Start; d > int64(waitedOver) {
+			waited++
+			longest = max(longest, d)
+		}
+	}
+	t.Logf("calls that took over %s (waiting for a provider, or a backoff): %d, the longest %s",
+		waitedOver, waited, time.Duration(longest).Round(time.Millisecond))
 	if a.First != 0 {
 		t.Logf("D, started %s after the restart, answered its first call %s after its start (it was registered and serving %s after its start)",
 			since(restarted, lateStart), since(lateStart, a.First), since(lateStart, lateReady))

@@ -152,6 +152,7 @@ func provide(cfg providerConfig) error {
 			e2ev1.RegisterPlainServiceHandler(srv, &handlers.PlainServer{Unary: u}, opts("PlainService")...),
 			e2ev1.RegisterGuardedServiceHandler(srv, &handlers.GuardedServer{Unary: u}, opts("GuardedService")...),
 			e2ev1.RegisterFileDefaultServiceHandler(srv, &handlers.FileDefaultServer{Unary: u}, opts("FileDefaultService")...),
+			e2ev1.RegisterFaultServiceHandler(srv, &handlers.FaultServer{Unary: u}, opts("FaultService")...),
 		)
 	case serveTimeouts:
 		s := handlers.Slow{Log: seen}

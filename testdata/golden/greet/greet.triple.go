@@ -87,7 +87,9 @@ type GreetService interface {
 	// GreetRetry is safe to retry three times.
 	//
 	// Retry policy from the .proto: 3 retries (at most 4 attempts), from its
-	// (retry.v1.method) option.
+	// (retry.v1.method) option. Its own retries apply, though it is not idempotent:
+	// the idempotent_only of the (retry.v1.service) option of greet.GreetService
+	// keeps only the retries a service or file gives from such a method.
 	GreetRetry(ctx context.Context, req *GreetRequest, opts ...client.CallOption) (*GreetResponse, error)
 	// GreetOnce records the greeting, so the service's idempotent_only
 	// gives it 0 retries.

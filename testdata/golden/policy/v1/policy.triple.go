@@ -311,14 +311,14 @@ type ServiceLevel interface {
 	// Not idempotent: idempotent_only takes its retries, not the rest.
 	//
 	// Retry policy from the .proto: 0 retries (1 attempt), 500ms for each attempt,
-	// retried only on UNAVAILABLE, RESOURCE_EXHAUSTED and ABORTED and a delay
-	// before retry n drawn from [0, min(1s, 20ms x 3^(n-1))], from the
-	// (retry.v1.service) option of policy.v1.ServiceLevel. It gets 0 retries
-	// because the (retry.v1.service) option of policy.v1.ServiceLevel gives 2
-	// retries to idempotent methods only (idempotent_only), and the
-	// idempotency_level of this method is neither IDEMPOTENT nor NO_SIDE_EFFECTS.
-	// An attempt that takes longer is cut, and fails with DEADLINE_EXCEEDED. Its
-	// retries count against the budget of the service (see NewServiceLevel).
+	// retry_on UNAVAILABLE, RESOURCE_EXHAUSTED and ABORTED and a delay before retry
+	// n drawn from [0, min(1s, 20ms x 3^(n-1))], from the (retry.v1.service) option
+	// of policy.v1.ServiceLevel. It gets 0 retries because the (retry.v1.service)
+	// option of policy.v1.ServiceLevel gives 2 retries to idempotent methods only
+	// (idempotent_only), and the idempotency_level of this method is neither
+	// IDEMPOTENT nor NO_SIDE_EFFECTS. With 0 retries it is not retried: its
+	// retry_on and backoff apply only if a caller gives it retries. An attempt that
+	// takes longer is cut, and fails with DEADLINE_EXCEEDED.
 	Write(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error)
 }
 
@@ -512,13 +512,13 @@ type MethodLevel interface {
 	Own(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error)
 	// Mixed calls policy.v1.MethodLevel.Mixed.
 	//
-	// Retry policy from the .proto: 0 retries (1 attempt) and retried only on
+	// Retry policy from the .proto: 0 retries (1 attempt) and retry_on
 	// DEADLINE_EXCEEDED and UNAVAILABLE, from its (retry.v1.method) option; 1s for
 	// each attempt, from the (retry.v1.service) option of policy.v1.MethodLevel; a
 	// delay before retry n drawn from [0, min(10s, 100ms x 2^(n-1))], from the
-	// (retry.v1.file) option of policy/v1/policy.proto. An attempt that takes
-	// longer is cut, and fails with DEADLINE_EXCEEDED. Its retries count against
-	// the budget of the service (see NewMethodLevel).
+	// (retry.v1.file) option of policy/v1/policy.proto. With 0 retries it is not
+	// retried: its retry_on and backoff apply only if a caller gives it retries. An
+	// attempt that takes longer is cut, and fails with DEADLINE_EXCEEDED.
 	Mixed(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error)
 }
 
