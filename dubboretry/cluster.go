@@ -47,6 +47,9 @@ type env struct {
 	jitter func() float64
 	// now reads the clock; nil: time.Now.
 	now func() time.Time
+	// after returns a channel that receives when d has passed, and a
+	// function that stops it; nil: a timer. Hedging waits on it.
+	after func(d time.Duration) (<-chan time.Time, func())
 }
 
 // invoker is the cluster invoker of one service: failover's, with the
@@ -63,11 +66,12 @@ type invoker struct {
 	sleep   func(context.Context, time.Duration) bool
 	jitter  func() float64
 	now     func() time.Time
+	after   func(time.Duration) (<-chan time.Time, func())
 }
 
 // newInvoker reads the policy of the service of dir, once.
 func newInvoker(dir directory.Directory, e env) *invoker {
-	c := &invoker{BaseClusterInvoker: base.NewBaseClusterInvoker(dir), sleep: e.sleep, jitter: e.jitter, now: e.now}
+	c := &invoker{BaseClusterInvoker: base.NewBaseClusterInvoker(dir), sleep: e.sleep, jitter: e.jitter, now: e.now, after: e.after}
 	u := policyURL(dir.GetURL())
 	if u != nil {
 		c.service = u.ServiceKey()
@@ -79,6 +83,11 @@ func newInvoker(dir directory.Directory, e env) *invoker {
 		return c
 	}
 	c.table = t
+	for name, r := range t.methods {
+		if r.hedging.DelayPercentile > 0 {
+			r.latencies = sharedLatencies(c.service, name, r.hedging.DelayPercentile)
+		}
+	}
 	if t.budget != nil {
 		if e.budget == nil {
 			e.budget = sharedBudget
@@ -90,6 +99,9 @@ func newInvoker(dir directory.Directory, e env) *invoker {
 	}
 	if c.now == nil {
 		c.now = time.Now
+	}
+	if c.after == nil {
+		c.after = after
 	}
 	if c.jitter == nil {
 		c.jitter = globalJitter
@@ -131,6 +143,9 @@ func (c *invoker) invokeUnary(ctx context.Context, inv protocolbase.Invocation) 
 	method := inv.ActualMethodName()
 	r, bg := c.table.rule(method), c.budget
 	invokers := c.Directory.List(inv)
+	if r.hedging.MaxAttempts > 0 && len(invokers) > 0 {
+		return c.invokeHedged(ctx, inv, method, r, invokers)
+	}
 	// The URL of a provider tells the retries and timeout where no layer
 	// does: read again when the first provider is listed.
 	retries := getRetries(invokers, method, inv, r)

@@ -412,7 +412,7 @@ func TestAttemptLimit(t *testing.T) {
 			var ahead time.Duration
 			fc := newFakeCluster(t, tc.params, nil, nil)
 			fc.providers = append(fc.providers, nil)
-			p := &provider{url: serviceURL(t, 20000, tc.params), answer: func(ctx context.Context, _ int) error {
+			p := &provider{url: serviceURL(t, 20000, tc.params), answer: func(ctx context.Context, _ protocolbase.Invocation, _ int) error {
 				if d, ok := ctx.Deadline(); ok {
 					ahead = time.Until(d)
 				}
@@ -434,7 +434,7 @@ func TestAttemptLimit(t *testing.T) {
 // envelope"), and retry_on treats it as such: DEADLINE_EXCEEDED is retried
 // where listed, and nothing else is.
 func TestCutAttemptIsDeadlineExceeded(t *testing.T) {
-	incomplete := func(ctx context.Context, _ int) error {
+	incomplete := func(ctx context.Context, _ protocolbase.Invocation, _ int) error {
 		<-ctx.Done()
 		return triple_protocol.NewError(triple_protocol.CodeInvalidArgument, errors.New("protocol error: incomplete envelope: context deadline exceeded"))
 	}

@@ -4,8 +4,6 @@ import (
 	"maps"
 	"reflect"
 	"slices"
-	"strconv"
-	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/client"
 	"dubbo.apache.org/dubbo-go/v3/global"
@@ -42,26 +40,29 @@ import (
 // Dial returns an error, and creates nothing, if svc is not a policy this
 // version of the package can apply; the generated code's compile-time
 // handshake ([SupportPackageIsVersion1]) keeps that from happening.
-func Dial(cli *client.Client, info *client.ClientInfo, svc *Service, opts ...client.ReferenceOption) (*client.Connection, error) {
-	all, err := svc.options(opts)
+func Dial(cli *client.Client, info *client.ClientInfo, svc *Service, opts ...client.ReferenceOption) (*client.Connection, *Policy, error) {
+	l, all, err := svc.options(opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return cli.DialWithInfo(info.InterfaceName, info, all...)
+	conn, err := cli.DialWithInfo(info.InterfaceName, info, all...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return conn, l.policy, nil
 }
 
 // options returns the options Dial hands to dubbo-go: the caller's opts,
-// between two of its own.
-func (s *Service) options(opts []client.ReferenceOption) ([]client.ReferenceOption, error) {
-	p := s.prepare()
-	if p.err != nil {
-		return nil, p.err
+// between two of its own, which l runs.
+func (s *Service) options(opts []client.ReferenceOption) (*layering, []client.ReferenceOption, error) {
+	if p := s.prepare(); p.err != nil {
+		return nil, nil, p.err
 	}
-	l := &layering{svc: s, proto: p.proto}
+	l := &layering{svc: s}
 	all := make([]client.ReferenceOption, 0, len(opts)+2)
 	all = append(all, l.isolate)
 	all = append(all, opts...)
-	return append(all, l.apply), nil
+	return l, append(all, l.apply), nil
 }
 
 // layering is what Dial does around the caller's options: isolate runs
@@ -73,8 +74,8 @@ func (s *Service) options(opts []client.ReferenceOption) ([]client.ReferenceOpti
 // it tell whether the caller set one, if isolate has put the client's aside
 // first. A .proto value beats the client's, not the caller's.
 type layering struct {
-	svc   *Service
-	proto string // the .proto's retry_on, backoff and budget, for the cluster
+	svc    *Service
+	policy *Policy // what apply resolved
 
 	// The client's retries and timeout, put aside by isolate.
 	clientRetries, clientTimeout string
@@ -102,11 +103,11 @@ func (l *layering) isolate(o *client.ReferenceOptions) {
 	o.Reference = &ref
 }
 
-// apply resolves, for each unary method, its retries and its timeout
-// below the call, and hands them to the cluster with the .proto's retry_on,
-// backoff and budget. The reference's method configs stay the caller's:
-// the cluster applies what apply resolves, which costs neither the creation
-// of the service nor its calls the URL parameters dubbo-go makes of each
+// apply resolves the service's policy over every layer below the call
+// (resolvePolicy), and hands the cluster what it must apply in one reference
+// parameter. The reference's method configs stay the caller's: the
+// cluster applies what apply resolves, which costs neither the creation of
+// the service nor its calls the URL parameters dubbo-go makes of each
 // method config.
 func (l *layering) apply(o *client.ReferenceOptions) {
 	ref := o.Reference
@@ -117,28 +118,22 @@ func (l *layering) apply(o *client.ReferenceOptions) {
 	if ref.RequestTimeout == "" {
 		ref.RequestTimeout = l.clientTimeout
 	}
-	published := l.svc.isPublished()
-	var v items
-	v.Grow(len(l.proto) + 32*len(l.svc.Methods))
-	v.WriteString(l.proto)
-	for i := range l.svc.Methods {
-		m := &l.svc.Methods[i]
-		if m.Streaming {
-			continue
-		}
-		caller := callerMethod(ref, m.Name)
-		if n, ok := methodRetries(m, caller, serviceRetries, published); ok {
-			v.add(m.Name, kindRetries, strconv.Itoa(n))
-		}
-		if d := methodTimeout(m, caller, serviceTimeout); d > 0 {
-			v.add(m.Name, kindTimeout, formatDuration(d))
-		}
-	}
 	if !sameMap(ref.Params, l.params) {
 		// The caller's client.WithParams made the map the caller's own.
 		ref.Params = maps.Clone(ref.Params)
 	}
-	usePolicy(ref, paramProto, v.String())
+	opts, err := decodeLayer(ref.Params[paramOptions])
+	if err != nil {
+		// Only a hand-written parameter can get here: the cluster fails
+		// every call of the service with the error.
+		opts = noLayer
+	} else {
+		// The caller's options of this package are resolved into the
+		// policy: they go no further.
+		delete(ref.Params, paramOptions)
+	}
+	l.policy = l.resolvePolicy(o, opts, serviceRetries, serviceTimeout)
+	usePolicy(ref, paramProto, l.policy.encode(l.svc, l.svc.isPublished()))
 }
 
 // sameMap reports whether a and b are the same map.
@@ -171,56 +166,4 @@ func callerMethod(ref *global.ReferenceConfig, name string) callerConfigs {
 		}
 	}
 	return c
-}
-
-// methodRetries returns the retries of method m below the call, if they must
-// beat what the URL says: the caller's client.WithMethod for it, else, where
-// the .proto declares its retries, the caller's client.WithRetries or else
-// the .proto's. Otherwise the URL's retries decide, as in failover: the
-// caller's client.WithRetries, else the client's, else a provider's, else 2.
-//
-// A .proto default is a method value of the consumer, so it beats a
-// provider's retries, as a client.WithMethod does (Dubbo's rule: a method's
-// value beats the interface's, and the consumer's the provider's). When the
-// service's providers publish the .proto's retries as method values
-// (published), the caller's client.WithRetries beats them too
-// (docs/design.md, "Publishing the .proto's defaults").
-func methodRetries(m *Method, caller callerConfigs, serviceRetries string, published bool) (int, bool) {
-	var v string
-	switch {
-	case caller.retries != "":
-		v = caller.retries
-	case m.RetriesFrom == NotSet:
-		return 0, false
-	case serviceRetries != "" && !published:
-		return 0, false
-	case serviceRetries != "":
-		v = serviceRetries
-	default:
-		return int(m.Retries), true
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 0 {
-		// Not a number: dubbo-go reads it as none, and so does the cluster.
-		return 0, false
-	}
-	return n, true
-}
-
-// methodTimeout returns the limit of each attempt of method m below the
-// call: the caller's client.WithMethod for it, else the caller's
-// client.WithRequestTimeout, else the .proto's; 0 for none.
-func methodTimeout(m *Method, caller callerConfigs, serviceTimeout string) time.Duration {
-	for _, v := range []string{caller.timeout, serviceTimeout} {
-		if v == "" {
-			continue
-		}
-		if d, err := time.ParseDuration(v); err == nil && d > 0 {
-			return d
-		}
-	}
-	if m.TimeoutFrom != NotSet {
-		return m.Timeout
-	}
-	return 0
 }

@@ -30,11 +30,18 @@ func shared(clientRetries string) *global.ReferenceConfig {
 // returns the reference config the service ends with.
 func dialRef(t *testing.T, ref *global.ReferenceConfig, svc *Service, opts ...client.ReferenceOption) *global.ReferenceConfig {
 	t.Helper()
-	all, err := svc.options(opts)
+	_, all, err := svc.options(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return applyOptions(ref, all...)
+}
+
+// dialedParam returns the parameter Dial writes for the cluster, for svc
+// created with opts from a client without settings.
+func dialedParam(t *testing.T, svc *Service, opts ...client.ReferenceOption) string {
+	t.Helper()
+	return dialRef(t, shared(""), svc, opts...).Params[paramProto]
 }
 
 func applyOptions(ref *global.ReferenceConfig, opts ...client.ReferenceOption) *global.ReferenceConfig {
@@ -164,9 +171,9 @@ func TestLayerRetries(t *testing.T) {
 			wantMethods: []string{"Declared=3", "Never=0", "Undeclared=5"},
 		},
 		{
-			name:        "client.WithMethod retries that are not a number are dubbo-go's business",
+			name:        "client.WithMethod retries that are not a number say nothing",
 			opts:        []client.ReferenceOption{client.WithMethod(&global.MethodConfig{Name: "Declared", Retries: "many"})},
-			wantMethods: []string{"Never=0"},
+			wantMethods: []string{"Declared=3", "Never=0"},
 		},
 		{
 			name:        "nil method configs are passed over",
@@ -485,7 +492,7 @@ func TestServiceInvalid(t *testing.T) {
 		{&Service{Name: "s", Methods: []Method{{Name: "M", RetryOnFrom: ProtoFile}}}, "retry_on is set but lists no code"},
 		{&Service{Name: "s", Methods: []Method{{Name: "M", RetryOnFrom: ProtoFile, RetryOn: []triple_protocol.Code{0}}}}, "retry on code 0"},
 	} {
-		_, err := tc.svc.options(nil)
+		_, _, err := tc.svc.options(nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "dubboretry: the .proto policy of s: ") {
 			t.Errorf("%+v: error %v, want one containing %q", tc.svc, err, tc.want)
 		}

@@ -31,8 +31,8 @@ type provider struct {
 	url  *common.URL
 	fail func(n int) error
 	// answer, when set, is the attempt instead of fail: it sees the
-	// attempt's context.
-	answer func(ctx context.Context, n int) error
+	// attempt's context and invocation.
+	answer func(ctx context.Context, inv protocolbase.Invocation, n int) error
 
 	mu       sync.Mutex
 	attempts int
@@ -42,7 +42,7 @@ func (p *provider) GetURL() *common.URL { return p.url }
 func (p *provider) IsAvailable() bool   { return true }
 func (p *provider) Destroy()            {}
 
-func (p *provider) Invoke(ctx context.Context, _ protocolbase.Invocation) result.Result {
+func (p *provider) Invoke(ctx context.Context, inv protocolbase.Invocation) result.Result {
 	p.mu.Lock()
 	p.attempts++
 	n := p.attempts
@@ -50,7 +50,7 @@ func (p *provider) Invoke(ctx context.Context, _ protocolbase.Invocation) result
 	var err error
 	switch {
 	case p.answer != nil:
-		err = p.answer(ctx, n)
+		err = p.answer(ctx, inv, n)
 	case p.fail != nil:
 		err = p.fail(n)
 	}
@@ -163,16 +163,18 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// protoPolicy is the option through which Dial hands the cluster the
-// policy s declares (layer 2), for tests that look at the cluster alone.
+// protoPolicy is an option that does what Dial does for a service whose
+// .proto declares s, where it stands among the options: for tests that look
+// at the cluster alone.
 func protoPolicy(s *Service) client.ReferenceOption {
-	p := s.prepare()
-	if p.err != nil {
-		panic(p.err)
+	_, all, err := s.options(nil)
+	if err != nil {
+		panic(err)
 	}
 	return func(o *client.ReferenceOptions) {
-		o.Reference = o.Reference.Clone()
-		usePolicy(o.Reference, paramProto, p.proto)
+		for _, opt := range all {
+			opt(o)
+		}
 	}
 }
 

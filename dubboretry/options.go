@@ -95,6 +95,49 @@ func WithoutBudget() client.ReferenceOption {
 	return addSetting(item("", kindBudget, budgetArg(nil)))
 }
 
+// WithHedging hedges the calls of the service's methods that the .proto
+// declares safe to repeat (idempotency_level IDEMPOTENT or NO_SIDE_EFFECTS):
+// up to h.MaxAttempts copies of a call go to distinct providers, the next
+// when the copies before have not answered within h.Delay (or the
+// h.DelayPercentile of the method's recent latencies), or at once when one
+// fails with a code the method retries; the first success wins, and the
+// other copies are cancelled. It overrides the .proto's hedging, except for
+// methods given WithMethodHedging or WithoutMethodHedging. A method that is
+// not declared safe to repeat is never hedged; neither is a reference this
+// plugin did not generate, which declares nothing.
+//
+// An invalid h panics here; check values read from configuration with
+// Hedging.Validate first.
+func WithHedging(h Hedging) client.ReferenceOption {
+	return hedging("WithHedging", "", &h)
+}
+
+// WithMethodHedging is WithHedging for one method. It beats WithHedging and
+// WithoutHedging for the method.
+func WithMethodHedging(method string, h Hedging) client.ReferenceOption {
+	mustMethod("WithMethodHedging", method)
+	return hedging("WithMethodHedging", method, &h)
+}
+
+// WithoutHedging sends one copy of each call of the service, whatever the
+// .proto says.
+func WithoutHedging() client.ReferenceOption {
+	return addSetting(item("", kindHedging, hedgingArg(nil)))
+}
+
+// WithoutMethodHedging is WithoutHedging for one method.
+func WithoutMethodHedging(method string) client.ReferenceOption {
+	mustMethod("WithoutMethodHedging", method)
+	return addSetting(item(method, kindHedging, hedgingArg(nil)))
+}
+
+func hedging(name, method string, h *Hedging) client.ReferenceOption {
+	if err := h.Validate(); err != nil {
+		panic("dubboretry." + name + ": " + err.Error())
+	}
+	return addSetting(item(method, kindHedging, hedgingArg(h)))
+}
+
 // WithJitterSeed makes the delays of the service's retries reproducible,
 // for tests and simulations: the service draws the jitter of its delays from
 // rand.New(rand.NewPCG(seed, seed)) (math/rand/v2), one Float64 per delay in

@@ -32,10 +32,12 @@ func tableOf(t *testing.T, opts ...client.ReferenceOption) *table {
 var (
 	ms       = time.Millisecond
 	protoBkf = Backoff{Initial: 10 * ms, Max: 100 * ms, Multiplier: 2}
-	proto    = &Service{
+	declared = &Service{
 		Methods: []Method{
 			{Name: "Declared", RetryOn: []triple_protocol.Code{unavailable}, RetryOnFrom: ProtoMethod, Backoff: protoBkf, BackoffFrom: ProtoMethod},
 			{Name: "Never", RetryOn: []triple_protocol.Code{aborted}, RetryOnFrom: ProtoMethod},
+			{Name: "Undeclared"},
+			{Name: "Other"},
 		},
 		Budget: Budget{Ratio: 0.1, MinRetriesPerSecond: 10}, BudgetFrom: ProtoService,
 	}
@@ -51,7 +53,7 @@ func checkRule(t *testing.T, tb *table, method string, retryOn []triple_protocol
 
 // Layer 2 alone: the .proto's rules, dubbo-go's for the other methods.
 func TestLayerProtoAlone(t *testing.T) {
-	tb := tableOf(t, protoPolicy(proto))
+	tb := tableOf(t, protoPolicy(declared))
 	checkRule(t, tb, "Declared", []triple_protocol.Code{unavailable}, protoBkf)
 	checkRule(t, tb, "Never", []triple_protocol.Code{aborted}, Backoff{})
 	checkRule(t, tb, "Undeclared", nil, Backoff{})
@@ -66,7 +68,7 @@ func TestLayerProtoAlone(t *testing.T) {
 func TestLayerOverrides(t *testing.T) {
 	callerBkf := Backoff{Initial: 50 * ms, Max: 5 * time.Second, Multiplier: 2}
 	methodBkf := Backoff{Initial: time.Millisecond, Max: 2 * ms, Multiplier: 1.5}
-	defaults := protoPolicy(proto)
+	defaults := protoPolicy(declared)
 	caller := []client.ReferenceOption{
 		WithRetryOn(internal),
 		WithMethodRetryOn("Never", deadline, unavailable),
@@ -93,18 +95,18 @@ func TestLayerOverrides(t *testing.T) {
 // The Without options and an empty WithRetryOn turn the .proto's settings
 // back to dubbo-go's; within layer 3 the later option wins.
 func TestLayerWithout(t *testing.T) {
-	tb := tableOf(t, protoPolicy(proto), WithRetryOn(), WithoutBackoff(), WithoutBudget())
+	tb := tableOf(t, protoPolicy(declared), WithRetryOn(), WithoutBackoff(), WithoutBudget())
 	checkRule(t, tb, "Declared", nil, Backoff{})
 	checkRule(t, tb, "Never", nil, Backoff{})
 	if tb.budget != nil {
 		t.Errorf("budget %+v after WithoutBudget", tb.budget)
 	}
 
-	tb = tableOf(t, protoPolicy(proto), WithoutMethodBackoff("Declared"), WithBackoff(time.Second, 0, 0))
+	tb = tableOf(t, protoPolicy(declared), WithoutMethodBackoff("Declared"), WithBackoff(time.Second, 0, 0))
 	checkRule(t, tb, "Declared", []triple_protocol.Code{unavailable}, Backoff{})
 	checkRule(t, tb, "Never", []triple_protocol.Code{aborted}, Backoff{time.Second, 100 * time.Second, 2})
 
-	tb = tableOf(t, protoPolicy(proto), WithBudget(0.2, 1), WithoutBudget(), WithBudget(0.3, 2))
+	tb = tableOf(t, protoPolicy(declared), WithBudget(0.2, 1), WithoutBudget(), WithBudget(0.3, 2))
 	if tb.budget == nil || *tb.budget != (Budget{0.3, 2}) {
 		t.Errorf("budget %+v, want the last one", tb.budget)
 	}
@@ -119,7 +121,7 @@ func TestOptionsCopyParams(t *testing.T) {
 	before := maps.Clone(mine)
 	o := &client.ReferenceOptions{Reference: &global.ReferenceConfig{}}
 	for _, opt := range []client.ReferenceOption{
-		client.WithParams(mine), protoPolicy(proto), WithRetryOn(internal), WithJitterSeed(3), client.WithParam("x", "y"),
+		client.WithParams(mine), protoPolicy(declared), WithRetryOn(internal), WithJitterSeed(3), client.WithParam("x", "y"),
 	} {
 		opt(o)
 	}
@@ -141,7 +143,7 @@ func TestOptionsSelectCluster(t *testing.T) {
 		{constant.ClusterKeyFailfast, constant.ClusterKeyFailfast},
 		{constant.ClusterKeyForking, constant.ClusterKeyForking},
 	} {
-		for _, opt := range []client.ReferenceOption{protoPolicy(proto), WithRetryOn(), WithoutBudget(), WithJitterSeed(1)} {
+		for _, opt := range []client.ReferenceOption{protoPolicy(declared), WithRetryOn(), WithoutBudget(), WithJitterSeed(1)} {
 			o := &client.ReferenceOptions{Reference: &global.ReferenceConfig{Cluster: tc.before}}
 			opt(o)
 			if o.Reference.Cluster != tc.after {

@@ -27,6 +27,7 @@ import (
 //
 //	m.GetCart-retryon-unavailable.deadline_exceeded
 //	m.GetCart-backoff-10ms_1s_2          (initial_max_multiplier, or none)
+//	m.GetCart-hedging-2_20ms             (copies_delay, copies_p95, or none)
 //	m.GetCart-retries-3                  (Dial only)
 //	m.GetCart-timeout-300ms              (Dial only)
 //	s-retryon-any                        (s: the whole service; any: dubbo-go's rule)
@@ -51,6 +52,7 @@ const (
 	kindBudget  = "budget"
 	kindRetries = "retries"
 	kindTimeout = "timeout"
+	kindHedging = "hedging"
 
 	argAny  = "any"
 	argNone = "none"
@@ -63,6 +65,8 @@ type setting struct {
 	retryOn    codeSet // empty: every non-business error
 	backoffSet bool
 	backoff    Backoff // Initial == 0: immediate retries
+	hedgingSet bool
+	hedging    Hedging // MaxAttempts == 0: none
 	// For a method, as Dial resolves them: its retries, when they must
 	// override what the URL says, and its timeout (0: none).
 	retriesSet bool
@@ -121,6 +125,16 @@ func backoffArg(b *Backoff) string {
 	return formatDuration(d.Initial) + "_" + formatDuration(d.Max) + "_" + formatFloat(d.Multiplier)
 }
 
+func hedgingArg(h *Hedging) string {
+	switch {
+	case h == nil || h.MaxAttempts == 0:
+		return argNone
+	case h.Delay > 0:
+		return strconv.FormatUint(uint64(h.MaxAttempts), 10) + "_" + formatDuration(h.Delay)
+	}
+	return strconv.FormatUint(uint64(h.MaxAttempts), 10) + "_p" + formatFloat(h.DelayPercentile)
+}
+
 func budgetArg(b *Budget) string {
 	if b == nil {
 		return argNone
@@ -154,23 +168,6 @@ func (b *items) add(method, kind, arg string) {
 	b.WriteString(kind)
 	b.WriteByte('-')
 	b.WriteString(arg)
-}
-
-// encodeService returns the layer-2 value of s, which must be valid.
-func encodeService(s *Service) string {
-	var b items
-	for _, m := range s.Methods {
-		if m.RetryOnFrom != NotSet {
-			b.add(m.Name, kindRetryOn, retryOnArg(setOf(m.RetryOn)))
-		}
-		if m.BackoffFrom != NotSet {
-			b.add(m.Name, kindBackoff, backoffArg(&m.Backoff))
-		}
-	}
-	if s.BudgetFrom != NotSet {
-		b.add("", kindBudget, budgetArg(&s.Budget))
-	}
-	return b.String()
 }
 
 // noLayer is a layer that says nothing. It is never changed.
@@ -222,6 +219,12 @@ func (l *layer) decodeItem(it string) error {
 			return err
 		}
 		s.backoffSet, s.backoff = true, b
+	case kindHedging:
+		h, err := parseHedging(arg)
+		if err != nil {
+			return err
+		}
+		s.hedgingSet, s.hedging = true, h
 	case kindRetries, kindTimeout:
 		if method == "" {
 			return fmt.Errorf("%s is set for a method, not a whole service", kind)
@@ -295,6 +298,33 @@ func parseBackoff(arg string) (Backoff, error) {
 		return Backoff{}, err
 	}
 	return b, nil
+}
+
+func parseHedging(arg string) (Hedging, error) {
+	if arg == argNone {
+		return Hedging{}, nil
+	}
+	copies, delay, ok := strings.Cut(arg, "_")
+	if !ok {
+		return Hedging{}, fmt.Errorf("want copies_delay, copies_pPERCENTILE or %s", argNone)
+	}
+	n, err := strconv.ParseUint(copies, 10, 32)
+	if err != nil {
+		return Hedging{}, err
+	}
+	h := Hedging{MaxAttempts: uint32(n)}
+	if p, ok := strings.CutPrefix(delay, "p"); ok {
+		h.DelayPercentile, err = strconv.ParseFloat(p, 64)
+	} else {
+		h.Delay, err = time.ParseDuration(delay)
+	}
+	if err != nil {
+		return Hedging{}, err
+	}
+	if err := h.Validate(); err != nil {
+		return Hedging{}, err
+	}
+	return h, nil
 }
 
 func parseBudget(arg string) (Budget, error) {

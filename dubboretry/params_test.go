@@ -16,6 +16,8 @@ var fullPolicy = &Service{
 		{Name: "get_thing", Backoff: Backoff{Initial: 1500 * time.Microsecond}, BackoffFrom: ProtoMethod},
 		{Name: "Quote", RetryOn: []triple_protocol.Code{triple_protocol.CodeResourceExhausted}, RetryOnFrom: ProtoMethod},
 		{Name: "Nothing"},
+		{Name: "Hedged", Idempotent: true, Hedging: Hedging{MaxAttempts: 2, Delay: 20 * time.Millisecond}, HedgingFrom: ProtoMethod},
+		{Name: "Adaptive", Idempotent: true, Hedging: Hedging{MaxAttempts: 3, DelayPercentile: 99.9}, HedgingFrom: ProtoService},
 	},
 	Budget: Budget{Ratio: 0.1, MinRetriesPerSecond: 10}, BudgetFrom: ProtoService,
 }
@@ -23,9 +25,10 @@ var fullPolicy = &Service{
 // The .proto's policy is written once, compactly, with nothing a URL
 // escapes: dubbo-go formats the URL on every call.
 func TestEncodePolicy(t *testing.T) {
-	v := encodeService(fullPolicy)
+	v := dialedParam(t, fullPolicy)
 	want := "m.GetCart-retryon-deadline_exceeded.unavailable~m.GetCart-backoff-10ms_1s_2" +
-		"~m.get_thing-backoff-1500us_150ms_2~m.Quote-retryon-resource_exhausted~s-budget-0.1_10"
+		"~m.get_thing-backoff-1500us_150ms_2~m.Quote-retryon-resource_exhausted" +
+		"~m.Hedged-hedging-2_20ms~m.Adaptive-hedging-3_p99.9~s-budget-0.1_10"
 	if v != want {
 		t.Errorf("encodePolicy:\n got %s\nwant %s", v, want)
 	}
@@ -35,7 +38,7 @@ func TestEncodePolicy(t *testing.T) {
 }
 
 func TestDecodeLayer(t *testing.T) {
-	l, err := decodeLayer(encodeService(fullPolicy))
+	l, err := decodeLayer(dialedParam(t, fullPolicy))
 	if err != nil {
 		t.Fatal(err)
 	}

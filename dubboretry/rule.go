@@ -53,6 +53,10 @@ type rule struct {
 	retries    int
 	// timeout, when above 0, limits each attempt, below the call's own.
 	timeout time.Duration
+	// hedging, when hedging.MaxAttempts > 0, hedges the method's calls;
+	// with an adaptive delay, from latencies.
+	hedging   Hedging
+	latencies *latencies
 }
 
 // retryable reports whether a failed attempt's err may be retried by r.

@@ -40,6 +40,9 @@ type Method struct {
 	// Streaming marks client, server and bidirectional streams. A stream
 	// has no policy: dubbo-go neither retries nor times one.
 	Streaming bool
+	// Idempotent marks a unary method whose idempotency_level is IDEMPOTENT
+	// or NO_SIDE_EFFECTS: only such a method is hedged.
+	Idempotent bool
 
 	// Retries are the retries after the first attempt.
 	Retries     uint32
@@ -113,14 +116,12 @@ func (s Source) String() string {
 // isProto reports whether s is one of the .proto's options.
 func (s Source) isProto() bool { return s == ProtoFile || s == ProtoService || s == ProtoMethod }
 
-// prepared is what Dial derives from a Service, once: whether it is valid,
-// and its policy as the cluster's layer-2 parameter.
+// prepared is what Dial derives from a Service, once: whether it is valid.
 type prepared struct {
-	err   error
-	proto string // the value of paramProto
+	err error
 }
 
-// prepare validates s and encodes its policy, the first time it is called.
+// prepare validates s, the first time it is called.
 // A Service that a generator of the same version as this package wrote is
 // always valid; one that is not (edited by hand, or written by a generator
 // that this package does not match) makes Dial fail, rather than the
@@ -129,9 +130,7 @@ func (s *Service) prepare() *prepared {
 	s.once.Do(func() {
 		if err := s.validate(); err != nil {
 			s.prepared.err = fmt.Errorf("dubboretry: the .proto policy of %s: %w", s.Name, err)
-			return
 		}
-		s.prepared.proto = encodeService(s)
 	})
 	return &s.prepared
 }
@@ -196,6 +195,9 @@ func (m *Method) validate() error {
 		}
 	}
 	if m.HedgingFrom != NotSet {
+		if !m.Idempotent {
+			return fmt.Errorf("hedging on a method that is not idempotent")
+		}
 		if m.RetriesFrom != NotSet {
 			return fmt.Errorf("both retries and hedging; a method has one or the other")
 		}

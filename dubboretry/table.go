@@ -45,9 +45,10 @@ func resolve(proto, opts *layer) *table {
 			if _, done := t.methods[name]; !done {
 				rules = append(rules, rule{})
 				r := pick(&rules[len(rules)-1], opts.methods[name], &opts.service, proto.methods[name], &proto.service)
-				// Only Dial sets a method's retries and timeout.
+				// Only Dial sets a method's retries, timeout and hedging: it
+				// alone knows which methods are safe to hedge.
 				if m := proto.methods[name]; m != nil {
-					r.retriesSet, r.retries, r.timeout = m.retriesSet, m.retries, m.timeout
+					r.retriesSet, r.retries, r.timeout, r.hedging = m.retriesSet, m.retries, m.timeout, m.hedging
 				}
 				t.methods[name] = r
 			}

@@ -19,7 +19,16 @@ func emitClient(w *writer, cfg Config, f *file, s *service) {
 
 	w.doc(new(doc).line(s.names.ClientImpl, " implements ", s.names.Client, "."))
 	w.P("type ", s.names.ClientImpl, " struct {")
-	w.P("conn *", w.qual(clientPackage.Ident("Connection")))
+	w.aligned(
+		column{"conn", "*" + w.qual(clientPackage.Ident("Connection"))},
+		column{"policy", "*" + w.qual(dubboretryPackage.Ident("Policy"))})
+	w.P("}")
+	w.P()
+	w.doc(new(doc).text("RetryPolicy returns the retry policy of each unary method of the service as " +
+		s.names.NewClient + " created it: every value after the layers below the call, and the layer that set it" +
+		" (see dubboretry.Policy). It is nil for a service that dubbo.Load created."))
+	w.P("func (", "c *", s.names.ClientImpl, ") RetryPolicy() *", w.qual(dubboretryPackage.Ident("Policy")), " {")
+	w.P("return c.policy")
 	w.P("}")
 	w.P()
 	for _, m := range s.methods {
@@ -61,12 +70,12 @@ func emitClientInterface(w *writer, f *file, s *service) {
 func emitNewClient(w *writer, cfg Config, f *file, s *service) {
 	w.doc(constructorDoc(cfg, f, s))
 	w.P("func ", s.names.NewClient, "(cli *", w.qual(clientPackage.Ident("Client")), ", opts ...", w.qual(clientPackage.Ident("ReferenceOption")), ") (", s.names.Client, ", error) {")
-	w.P("conn, err := ", w.qual(dubboretryPackage.Ident("Dial")), "(cli, &", s.names.ClientInfo, ", &", s.names.retryPolicy, ", opts...)")
+	w.P("conn, policy, err := ", w.qual(dubboretryPackage.Ident("Dial")), "(cli, &", s.names.ClientInfo, ", &", s.names.retryPolicy, ", opts...)")
 	w.P("if err != nil {")
 	w.P("return nil, err")
 	w.P("}")
 	w.P("return &", s.names.ClientImpl, "{")
-	w.P("conn: conn,")
+	w.aligned(column{"conn:", "conn,"}, column{"policy:", "policy,"})
 	w.P("}, nil")
 	w.P("}")
 	w.P()
@@ -380,7 +389,7 @@ func emitRetryPolicy(w *writer, f *file, s *service) {
 		w.P("Methods: []", w.qual(dubboretryPackage.Ident("Method")), "{")
 		for _, m := range s.methods {
 			fields := methodFields(w, m)
-			if m.kind.streaming() || m.policy.empty() {
+			if len(fields) <= 2 {
 				// A method without a policy takes one line.
 				var short []string
 				for _, c := range fields {
@@ -410,6 +419,9 @@ func methodFields(w *writer, m *method) []column {
 	fields := []column{{"Name:", strconv.Quote(m.wireName) + ","}}
 	if m.kind.streaming() {
 		return append(fields, column{"Streaming:", "true,"})
+	}
+	if idempotent(m.Method) {
+		fields = append(fields, column{"Idempotent:", "true,"})
 	}
 	set := func(name, value string, src Source) {
 		if src != NoDefault {

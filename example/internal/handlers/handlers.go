@@ -29,6 +29,7 @@ type (
 	PlainServer       struct{ Unary }
 	GuardedServer     struct{ Unary }
 	FaultServer       struct{ Unary }
+	HedgeServer       struct{ Unary }
 	FileDefaultServer struct{ Unary }
 	RetryOnServer     struct{ Unary }
 	BackoffServer     struct{ Unary }

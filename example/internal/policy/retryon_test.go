@@ -164,7 +164,10 @@ var onUnavailable = dubboretry.Service{Name: "e2e.v1.PlainService", Methods: []d
 func dialPlain(t *testing.T, cli *client.Client, opts ...client.ReferenceOption) e2ev1.PlainService {
 	t.Helper()
 	info := &e2ev1.PlainService_ClientInfo
-	conn := try(dubboretry.Dial(cli, info, &onUnavailable, opts...)).must(t)
+	conn, _, err := dubboretry.Dial(cli, info, &onUnavailable, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	svc := new(e2ev1.PlainServiceImpl)
 	info.ConnectionInjectFunc(svc, conn)
 	return svc

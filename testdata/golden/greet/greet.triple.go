@@ -136,12 +136,13 @@ type GreetService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewGreetService(cli *client.Client, opts ...client.ReferenceOption) (GreetService, error) {
-	conn, err := dubboretry.Dial(cli, &GreetService_ClientInfo, &_GreetService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &GreetService_ClientInfo, &_GreetService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &GreetServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -152,6 +153,7 @@ var _GreetService_retryPolicy = dubboretry.Service{
 	Methods: []dubboretry.Method{
 		{
 			Name:        "Greet",
+			Idempotent:  true,
 			Retries:     2,
 			RetriesFrom: dubboretry.ProtoService,
 		},
@@ -167,6 +169,7 @@ var _GreetService_retryPolicy = dubboretry.Service{
 		},
 		{
 			Name:        "GreetNever",
+			Idempotent:  true,
 			Retries:     0,
 			RetriesFrom: dubboretry.ProtoMethod,
 		},
@@ -185,7 +188,16 @@ func SetConsumerGreetService(srv common.RPCService) {
 
 // GreetServiceImpl implements GreetService.
 type GreetServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewGreetService created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *GreetServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *GreetServiceImpl) Greet(ctx context.Context, req *GreetRequest, opts ...client.CallOption) (*GreetResponse, error) {
@@ -610,12 +622,13 @@ type LegacyGreetService interface {
 //
 // Deprecated: do not use.
 func NewLegacyGreetService(cli *client.Client, opts ...client.ReferenceOption) (LegacyGreetService, error) {
-	conn, err := dubboretry.Dial(cli, &LegacyGreetService_ClientInfo, &_LegacyGreetService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &LegacyGreetService_ClientInfo, &_LegacyGreetService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &LegacyGreetServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -642,7 +655,16 @@ func SetConsumerLegacyGreetService(srv common.RPCService) {
 
 // LegacyGreetServiceImpl implements LegacyGreetService.
 type LegacyGreetServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewLegacyGreetService created it: every value after the layers below the
+// call, and the layer that set it (see dubboretry.Policy). It is nil for a
+// service that dubbo.Load created.
+func (c *LegacyGreetServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 // Deprecated: do not use.

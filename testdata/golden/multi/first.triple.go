@@ -75,12 +75,13 @@ type AlphaService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewAlphaService(cli *client.Client, opts ...client.ReferenceOption) (AlphaService, error) {
-	conn, err := dubboretry.Dial(cli, &AlphaService_ClientInfo, &_AlphaService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &AlphaService_ClientInfo, &_AlphaService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &AlphaServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -106,7 +107,16 @@ func SetConsumerAlphaService(srv common.RPCService) {
 
 // AlphaServiceImpl implements AlphaService.
 type AlphaServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewAlphaService created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *AlphaServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *AlphaServiceImpl) Ping(ctx context.Context, req *Ping, opts ...client.CallOption) (*Pong, error) {
@@ -205,12 +215,13 @@ type BetaService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewBetaService(cli *client.Client, opts ...client.ReferenceOption) (BetaService, error) {
-	conn, err := dubboretry.Dial(cli, &BetaService_ClientInfo, &_BetaService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &BetaService_ClientInfo, &_BetaService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &BetaServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -236,7 +247,16 @@ func SetConsumerBetaService(srv common.RPCService) {
 
 // BetaServiceImpl implements BetaService.
 type BetaServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewBetaService created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *BetaServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *BetaServiceImpl) Ping(ctx context.Context, req *Ping, opts ...client.CallOption) (*Pong, error) {

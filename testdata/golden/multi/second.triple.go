@@ -85,12 +85,13 @@ type GammaService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewGammaService(cli *client.Client, opts ...client.ReferenceOption) (GammaService, error) {
-	conn, err := dubboretry.Dial(cli, &GammaService_ClientInfo, &_GammaService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &GammaService_ClientInfo, &_GammaService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &GammaServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -102,6 +103,7 @@ var _GammaService_retryPolicy = dubboretry.Service{
 	Methods: []dubboretry.Method{
 		{
 			Name:        "Get",
+			Idempotent:  true,
 			Retries:     5,
 			RetriesFrom: dubboretry.ProtoFile,
 		},
@@ -122,7 +124,16 @@ func SetConsumerGammaService(srv common.RPCService) {
 
 // GammaServiceImpl implements GammaService.
 type GammaServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewGammaService created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *GammaServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *GammaServiceImpl) Get(ctx context.Context, req *Ping, opts ...client.CallOption) (*Pong, error) {

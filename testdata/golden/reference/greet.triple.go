@@ -112,12 +112,13 @@ type GreetService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewGreetService(cli *client.Client, opts ...client.ReferenceOption) (GreetService, error) {
-	conn, err := dubboretry.Dial(cli, &GreetService_ClientInfo, &_GreetService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &GreetService_ClientInfo, &_GreetService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &GreetServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -144,7 +145,16 @@ func SetConsumerGreetService(srv common.RPCService) {
 
 // GreetServiceImpl implements GreetService.
 type GreetServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewGreetService created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *GreetServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *GreetServiceImpl) Greet(ctx context.Context, req *GreetRequest, opts ...client.CallOption) (*GreetResponse, error) {

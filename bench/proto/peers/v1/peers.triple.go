@@ -95,12 +95,13 @@ type PeerService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewPeerService(cli *client.Client, opts ...client.ReferenceOption) (PeerService, error) {
-	conn, err := dubboretry.Dial(cli, &PeerService_ClientInfo, &_PeerService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &PeerService_ClientInfo, &_PeerService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &PeerServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -112,6 +113,7 @@ var _PeerService_retryPolicy = dubboretry.Service{
 	Methods: []dubboretry.Method{
 		{
 			Name:        "Call",
+			Idempotent:  true,
 			Retries:     3,
 			RetriesFrom: dubboretry.ProtoService,
 			RetryOn:     []triple_protocol.Code{triple_protocol.CodeUnavailable},
@@ -121,6 +123,7 @@ var _PeerService_retryPolicy = dubboretry.Service{
 		},
 		{
 			Name:        "CallTimed",
+			Idempotent:  true,
 			Retries:     3,
 			RetriesFrom: dubboretry.ProtoService,
 			Timeout:     50 * time.Millisecond,
@@ -144,7 +147,16 @@ func SetConsumerPeerService(srv common.RPCService) {
 
 // PeerServiceImpl implements PeerService.
 type PeerServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewPeerService created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *PeerServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *PeerServiceImpl) Call(ctx context.Context, req *CallRequest, opts ...client.CallOption) (*CallResponse, error) {

@@ -110,12 +110,13 @@ type Notebook interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewNotebook(cli *client.Client, opts ...client.ReferenceOption) (Notebook, error) {
-	conn, err := dubboretry.Dial(cli, &Notebook_ClientInfo, &_Notebook_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &Notebook_ClientInfo, &_Notebook_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &NotebookImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -147,7 +148,16 @@ func SetConsumerNotebook(srv common.RPCService) {
 
 // NotebookImpl implements Notebook.
 type NotebookImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewNotebook created it: every value after the layers below the call, and the
+// layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *NotebookImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *NotebookImpl) Write(ctx context.Context, req *Note, opts ...client.CallOption) (*Note, error) {

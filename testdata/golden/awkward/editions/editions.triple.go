@@ -85,12 +85,13 @@ type Search interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewSearch(cli *client.Client, opts ...client.ReferenceOption) (Search, error) {
-	conn, err := dubboretry.Dial(cli, &Search_ClientInfo, &_Search_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &Search_ClientInfo, &_Search_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &SearchImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -118,7 +119,16 @@ func SetConsumerSearch(srv common.RPCService) {
 
 // SearchImpl implements Search.
 type SearchImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewSearch created it: every value after the layers below the call, and the
+// layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *SearchImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *SearchImpl) Find(ctx context.Context, req *Query, opts ...client.CallOption) (*Answer, error) {

@@ -92,12 +92,13 @@ type SnakeCaseService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewSnakeCaseService(cli *client.Client, opts ...client.ReferenceOption) (SnakeCaseService, error) {
-	conn, err := dubboretry.Dial(cli, &SnakeCaseService_ClientInfo, &_SnakeCaseService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &SnakeCaseService_ClientInfo, &_SnakeCaseService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &SnakeCaseServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -130,7 +131,16 @@ func SetConsumerSnakeCaseService(srv common.RPCService) {
 
 // SnakeCaseServiceImpl implements SnakeCaseService.
 type SnakeCaseServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewSnakeCaseService created it: every value after the layers below the call,
+// and the layer that set it (see dubboretry.Policy). It is nil for a service
+// that dubbo.Load created.
+func (c *SnakeCaseServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *SnakeCaseServiceImpl) GetThing(ctx context.Context, req *Kind, opts ...client.CallOption) (*New, error) {
@@ -404,12 +414,13 @@ type String interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewString(cli *client.Client, opts ...client.ReferenceOption) (String, error) {
-	conn, err := dubboretry.Dial(cli, &String_ClientInfo, &_String_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &String_ClientInfo, &_String_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &StringImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -440,7 +451,16 @@ func SetConsumerString(srv common.RPCService) {
 
 // StringImpl implements String.
 type StringImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewString created it: every value after the layers below the call, and the
+// layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *StringImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *StringImpl) Func(ctx context.Context, req *Kind, opts ...client.CallOption) (*New, error) {
@@ -921,12 +941,13 @@ type Greet interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewGreet(cli *client.Client, opts ...client.ReferenceOption) (Greet, error) {
-	conn, err := dubboretry.Dial(cli, &Greet_ClientInfo, &_Greet_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &Greet_ClientInfo, &_Greet_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &GreetImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -948,7 +969,16 @@ func SetConsumerGreet(srv common.RPCService) {
 
 // GreetImpl implements Greet.
 type GreetImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewGreet created it: every value after the layers below the call, and the
+// layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *GreetImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *GreetImpl) Service(ctx context.Context, req *Kind, opts ...client.CallOption) (*New, error) {
@@ -1047,12 +1077,13 @@ type GreetService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewGreetService(cli *client.Client, opts ...client.ReferenceOption) (GreetService, error) {
-	conn, err := dubboretry.Dial(cli, &GreetService_ClientInfo, &_GreetService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &GreetService_ClientInfo, &_GreetService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &GreetServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -1075,7 +1106,16 @@ func SetConsumerGreetService(srv common.RPCService) {
 
 // GreetServiceImpl implements GreetService.
 type GreetServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewGreetService created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *GreetServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *GreetServiceImpl) Greet(ctx context.Context, req *Kind, opts ...client.CallOption) (*New, error) {
@@ -1174,12 +1214,13 @@ type Lowercase interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewLowercase(cli *client.Client, opts ...client.ReferenceOption) (Lowercase, error) {
-	conn, err := dubboretry.Dial(cli, &Lowercase_ClientInfo, &_Lowercase_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &Lowercase_ClientInfo, &_Lowercase_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &LowercaseImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -1202,7 +1243,16 @@ func SetConsumerLowercase(srv common.RPCService) {
 
 // LowercaseImpl implements Lowercase.
 type LowercaseImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewLowercase created it: every value after the layers below the call, and the
+// layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *LowercaseImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *LowercaseImpl) Lowercase(ctx context.Context, req *Kind, opts ...client.CallOption) (*Kind, error) {
@@ -1293,12 +1343,13 @@ type Empty interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewEmpty(cli *client.Client, opts ...client.ReferenceOption) (Empty, error) {
-	conn, err := dubboretry.Dial(cli, &Empty_ClientInfo, &_Empty_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &Empty_ClientInfo, &_Empty_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &EmptyImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -1317,7 +1368,16 @@ func SetConsumerEmpty(srv common.RPCService) {
 
 // EmptyImpl implements Empty.
 type EmptyImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewEmpty created it: every value after the layers below the call, and the
+// layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *EmptyImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 var Empty_ClientInfo = client.ClientInfo{

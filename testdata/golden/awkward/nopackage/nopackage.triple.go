@@ -82,12 +82,13 @@ type Lonely interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewLonely(cli *client.Client, opts ...client.ReferenceOption) (Lonely, error) {
-	conn, err := dubboretry.Dial(cli, &Lonely_ClientInfo, &_Lonely_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &Lonely_ClientInfo, &_Lonely_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &LonelyImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -119,7 +120,16 @@ func SetConsumerLonely(srv common.RPCService) {
 
 // LonelyImpl implements Lonely.
 type LonelyImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewLonely created it: every value after the layers below the call, and the
+// layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *LonelyImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *LonelyImpl) Ping(ctx context.Context, req *Msg, opts ...client.CallOption) (*Msg, error) {

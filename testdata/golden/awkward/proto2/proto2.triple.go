@@ -85,12 +85,13 @@ type Orders interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewOrders(cli *client.Client, opts ...client.ReferenceOption) (Orders, error) {
-	conn, err := dubboretry.Dial(cli, &Orders_ClientInfo, &_Orders_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &Orders_ClientInfo, &_Orders_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &OrdersImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -106,6 +107,7 @@ var _Orders_retryPolicy = dubboretry.Service{
 		},
 		{
 			Name:        "Lookup",
+			Idempotent:  true,
 			Retries:     2,
 			RetriesFrom: dubboretry.ProtoService,
 		},
@@ -121,7 +123,16 @@ func SetConsumerOrders(srv common.RPCService) {
 
 // OrdersImpl implements Orders.
 type OrdersImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewOrders created it: every value after the layers below the call, and the
+// layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *OrdersImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *OrdersImpl) Place(ctx context.Context, req *Order, opts ...client.CallOption) (*Receipt, error) {

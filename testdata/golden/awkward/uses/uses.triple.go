@@ -121,12 +121,13 @@ type Mixer interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewMixer(cli *client.Client, opts ...client.ReferenceOption) (Mixer, error) {
-	conn, err := dubboretry.Dial(cli, &Mixer_ClientInfo, &_Mixer_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &Mixer_ClientInfo, &_Mixer_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &MixerImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -157,7 +158,16 @@ func SetConsumerMixer(srv common.RPCService) {
 
 // MixerImpl implements Mixer.
 type MixerImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewMixer created it: every value after the layers below the call, and the
+// layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *MixerImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *MixerImpl) Convert(ctx context.Context, req_ *req.Thing, opts ...client.CallOption) (*msg.Thing, error) {

@@ -106,12 +106,13 @@ type Clock interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewClock(cli *client.Client, opts ...client.ReferenceOption) (Clock, error) {
-	conn, err := dubboretry.Dial(cli, &Clock_ClientInfo, &_Clock_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &Clock_ClientInfo, &_Clock_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &ClockImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -144,7 +145,16 @@ func SetConsumerClock(srv common.RPCService) {
 
 // ClockImpl implements Clock.
 type ClockImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewClock created it: every value after the layers below the call, and the
+// layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *ClockImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *ClockImpl) Now(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*timestamppb.Timestamp, error) {

@@ -80,12 +80,13 @@ type FaultService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewFaultService(cli *client.Client, opts ...client.ReferenceOption) (FaultService, error) {
-	conn, err := dubboretry.Dial(cli, &FaultService_ClientInfo, &_FaultService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &FaultService_ClientInfo, &_FaultService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &FaultServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -97,6 +98,7 @@ var _FaultService_retryPolicy = dubboretry.Service{
 	Methods: []dubboretry.Method{
 		{
 			Name:        "Read",
+			Idempotent:  true,
 			Retries:     3,
 			RetriesFrom: dubboretry.ProtoMethod,
 			Backoff:     dubboretry.Backoff{Initial: 200 * time.Millisecond, Max: 20 * time.Second, Multiplier: 2},
@@ -114,7 +116,16 @@ func SetConsumerFaultService(srv common.RPCService) {
 
 // FaultServiceImpl implements FaultService.
 type FaultServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewFaultService created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *FaultServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *FaultServiceImpl) Read(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {

@@ -77,12 +77,13 @@ type FileDefaultService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewFileDefaultService(cli *client.Client, opts ...client.ReferenceOption) (FileDefaultService, error) {
-	conn, err := dubboretry.Dial(cli, &FileDefaultService_ClientInfo, &_FileDefaultService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &FileDefaultService_ClientInfo, &_FileDefaultService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &FileDefaultServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -109,7 +110,16 @@ func SetConsumerFileDefaultService(srv common.RPCService) {
 
 // FileDefaultServiceImpl implements FileDefaultService.
 type FileDefaultServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewFileDefaultService created it: every value after the layers below the
+// call, and the layer that set it (see dubboretry.Policy). It is nil for a
+// service that dubbo.Load created.
+func (c *FileDefaultServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *FileDefaultServiceImpl) Inherit(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {

@@ -119,12 +119,13 @@ type LayerService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewLayerService(cli *client.Client, opts ...client.ReferenceOption) (LayerService, error) {
-	conn, err := dubboretry.Dial(cli, &LayerService_ClientInfo, &_LayerService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &LayerService_ClientInfo, &_LayerService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &LayerServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -160,7 +161,16 @@ func SetConsumerLayerService(srv common.RPCService) {
 
 // LayerServiceImpl implements LayerService.
 type LayerServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewLayerService created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *LayerServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *LayerServiceImpl) Declared(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {
@@ -555,12 +565,13 @@ type PlainService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewPlainService(cli *client.Client, opts ...client.ReferenceOption) (PlainService, error) {
-	conn, err := dubboretry.Dial(cli, &PlainService_ClientInfo, &_PlainService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &PlainService_ClientInfo, &_PlainService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &PlainServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -584,7 +595,16 @@ func SetConsumerPlainService(srv common.RPCService) {
 
 // PlainServiceImpl implements PlainService.
 type PlainServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewPlainService created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *PlainServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *PlainServiceImpl) Declared(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {
@@ -723,12 +743,13 @@ type GuardedService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewGuardedService(cli *client.Client, opts ...client.ReferenceOption) (GuardedService, error) {
-	conn, err := dubboretry.Dial(cli, &GuardedService_ClientInfo, &_GuardedService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &GuardedService_ClientInfo, &_GuardedService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &GuardedServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -740,6 +761,7 @@ var _GuardedService_retryPolicy = dubboretry.Service{
 	Methods: []dubboretry.Method{
 		{
 			Name:        "Read",
+			Idempotent:  true,
 			Retries:     2,
 			RetriesFrom: dubboretry.ProtoService,
 		},
@@ -760,7 +782,16 @@ func SetConsumerGuardedService(srv common.RPCService) {
 
 // GuardedServiceImpl implements GuardedService.
 type GuardedServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewGuardedService created it: every value after the layers below the call,
+// and the layer that set it (see dubboretry.Policy). It is nil for a service
+// that dubbo.Load created.
+func (c *GuardedServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *GuardedServiceImpl) Read(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {

@@ -53,7 +53,10 @@ const file_e2e_v1_policy_proto_rawDesc = "" +
 	"\bDeclared\x12\x0f.e2e.v1.Request\x1a\x10.e2e.v1.Response\"\x18\xa2\xb8\x19\x14\b\x03\"\x01\x0e*\r\n" +
 	"\x04\x10\xc0\x84=\x12\x05\x10\x80\x92\xf4\x01\x121\n" +
 	"\n" +
-	"Undeclared\x12\x0f.e2e.v1.Request\x1a\x10.e2e.v1.Response\"\x00\x1a\x12\xa2\xb8\x19\x0e2\f\t\x00\x00\x00\x00\x00\x00\xf0?\x10\xe8\aBIZGgithub.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1;e2ev1b\x06proto3"
+	"Undeclared\x12\x0f.e2e.v1.Request\x1a\x10.e2e.v1.Response\"\x00\x1a\x12\xa2\xb8\x19\x0e2\f\t\x00\x00\x00\x00\x00\x00\xf0?\x10\xe8\a2~\n" +
+	"\fHedgeService\x12@\n" +
+	"\x04Read\x12\x0f.e2e.v1.Request\x1a\x10.e2e.v1.Response\"\x15\xa2\xb8\x19\x0e\"\x01\x0e:\t\b\x02\x12\x05\x10\x80\xc2\xd7/\x90\x02\x01\x12,\n" +
+	"\x05Write\x12\x0f.e2e.v1.Request\x1a\x10.e2e.v1.Response\"\x00BIZGgithub.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1;e2ev1b\x06proto3"
 
 var file_e2e_v1_policy_proto_goTypes = []any{
 	(*Request)(nil),  // 0: e2e.v1.Request
@@ -70,18 +73,22 @@ var file_e2e_v1_policy_proto_depIdxs = []int32{
 	0,  // 7: e2e.v1.LooseBudgetService.Declared:input_type -> e2e.v1.Request
 	0,  // 8: e2e.v1.FullPolicyService.Declared:input_type -> e2e.v1.Request
 	0,  // 9: e2e.v1.FullPolicyService.Undeclared:input_type -> e2e.v1.Request
-	1,  // 10: e2e.v1.RetryOnService.Declared:output_type -> e2e.v1.Response
-	1,  // 11: e2e.v1.RetryOnService.Undeclared:output_type -> e2e.v1.Response
-	1,  // 12: e2e.v1.BackoffService.Short:output_type -> e2e.v1.Response
-	1,  // 13: e2e.v1.BackoffService.Flat:output_type -> e2e.v1.Response
-	1,  // 14: e2e.v1.BackoffService.Steep:output_type -> e2e.v1.Response
-	1,  // 15: e2e.v1.BudgetService.Declared:output_type -> e2e.v1.Response
-	1,  // 16: e2e.v1.SpareBudgetService.Declared:output_type -> e2e.v1.Response
-	1,  // 17: e2e.v1.LooseBudgetService.Declared:output_type -> e2e.v1.Response
-	1,  // 18: e2e.v1.FullPolicyService.Declared:output_type -> e2e.v1.Response
-	1,  // 19: e2e.v1.FullPolicyService.Undeclared:output_type -> e2e.v1.Response
-	10, // [10:20] is the sub-list for method output_type
-	0,  // [0:10] is the sub-list for method input_type
+	0,  // 10: e2e.v1.HedgeService.Read:input_type -> e2e.v1.Request
+	0,  // 11: e2e.v1.HedgeService.Write:input_type -> e2e.v1.Request
+	1,  // 12: e2e.v1.RetryOnService.Declared:output_type -> e2e.v1.Response
+	1,  // 13: e2e.v1.RetryOnService.Undeclared:output_type -> e2e.v1.Response
+	1,  // 14: e2e.v1.BackoffService.Short:output_type -> e2e.v1.Response
+	1,  // 15: e2e.v1.BackoffService.Flat:output_type -> e2e.v1.Response
+	1,  // 16: e2e.v1.BackoffService.Steep:output_type -> e2e.v1.Response
+	1,  // 17: e2e.v1.BudgetService.Declared:output_type -> e2e.v1.Response
+	1,  // 18: e2e.v1.SpareBudgetService.Declared:output_type -> e2e.v1.Response
+	1,  // 19: e2e.v1.LooseBudgetService.Declared:output_type -> e2e.v1.Response
+	1,  // 20: e2e.v1.FullPolicyService.Declared:output_type -> e2e.v1.Response
+	1,  // 21: e2e.v1.FullPolicyService.Undeclared:output_type -> e2e.v1.Response
+	1,  // 22: e2e.v1.HedgeService.Read:output_type -> e2e.v1.Response
+	1,  // 23: e2e.v1.HedgeService.Write:output_type -> e2e.v1.Response
+	12, // [12:24] is the sub-list for method output_type
+	0,  // [0:12] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name
@@ -101,7 +108,7 @@ func file_e2e_v1_policy_proto_init() {
 			NumEnums:      0,
 			NumMessages:   0,
 			NumExtensions: 0,
-			NumServices:   6,
+			NumServices:   7,
 		},
 		GoTypes:           file_e2e_v1_policy_proto_goTypes,
 		DependencyIndexes: file_e2e_v1_policy_proto_depIdxs,

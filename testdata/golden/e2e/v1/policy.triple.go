@@ -87,12 +87,13 @@ type RetryOnService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewRetryOnService(cli *client.Client, opts ...client.ReferenceOption) (RetryOnService, error) {
-	conn, err := dubboretry.Dial(cli, &RetryOnService_ClientInfo, &_RetryOnService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &RetryOnService_ClientInfo, &_RetryOnService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &RetryOnServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -122,7 +123,16 @@ func SetConsumerRetryOnService(srv common.RPCService) {
 
 // RetryOnServiceImpl implements RetryOnService.
 type RetryOnServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewRetryOnService created it: every value after the layers below the call,
+// and the layer that set it (see dubboretry.Policy). It is nil for a service
+// that dubbo.Load created.
+func (c *RetryOnServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *RetryOnServiceImpl) Declared(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {
@@ -272,12 +282,13 @@ type BackoffService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewBackoffService(cli *client.Client, opts ...client.ReferenceOption) (BackoffService, error) {
-	conn, err := dubboretry.Dial(cli, &BackoffService_ClientInfo, &_BackoffService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &BackoffService_ClientInfo, &_BackoffService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &BackoffServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -326,7 +337,16 @@ func SetConsumerBackoffService(srv common.RPCService) {
 
 // BackoffServiceImpl implements BackoffService.
 type BackoffServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewBackoffService created it: every value after the layers below the call,
+// and the layer that set it (see dubboretry.Policy). It is nil for a service
+// that dubbo.Load created.
+func (c *BackoffServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *BackoffServiceImpl) Short(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {
@@ -487,12 +507,13 @@ type BudgetService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewBudgetService(cli *client.Client, opts ...client.ReferenceOption) (BudgetService, error) {
-	conn, err := dubboretry.Dial(cli, &BudgetService_ClientInfo, &_BudgetService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &BudgetService_ClientInfo, &_BudgetService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &BudgetServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -523,7 +544,16 @@ func SetConsumerBudgetService(srv common.RPCService) {
 
 // BudgetServiceImpl implements BudgetService.
 type BudgetServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewBudgetService created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *BudgetServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *BudgetServiceImpl) Declared(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {
@@ -634,12 +664,13 @@ type SpareBudgetService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewSpareBudgetService(cli *client.Client, opts ...client.ReferenceOption) (SpareBudgetService, error) {
-	conn, err := dubboretry.Dial(cli, &SpareBudgetService_ClientInfo, &_SpareBudgetService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &SpareBudgetService_ClientInfo, &_SpareBudgetService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &SpareBudgetServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -670,7 +701,16 @@ func SetConsumerSpareBudgetService(srv common.RPCService) {
 
 // SpareBudgetServiceImpl implements SpareBudgetService.
 type SpareBudgetServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewSpareBudgetService created it: every value after the layers below the
+// call, and the layer that set it (see dubboretry.Policy). It is nil for a
+// service that dubbo.Load created.
+func (c *SpareBudgetServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *SpareBudgetServiceImpl) Declared(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {
@@ -781,12 +821,13 @@ type LooseBudgetService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewLooseBudgetService(cli *client.Client, opts ...client.ReferenceOption) (LooseBudgetService, error) {
-	conn, err := dubboretry.Dial(cli, &LooseBudgetService_ClientInfo, &_LooseBudgetService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &LooseBudgetService_ClientInfo, &_LooseBudgetService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &LooseBudgetServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -817,7 +858,16 @@ func SetConsumerLooseBudgetService(srv common.RPCService) {
 
 // LooseBudgetServiceImpl implements LooseBudgetService.
 type LooseBudgetServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewLooseBudgetService created it: every value after the layers below the
+// call, and the layer that set it (see dubboretry.Policy). It is nil for a
+// service that dubbo.Load created.
+func (c *LooseBudgetServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *LooseBudgetServiceImpl) Declared(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {
@@ -936,12 +986,13 @@ type FullPolicyService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewFullPolicyService(cli *client.Client, opts ...client.ReferenceOption) (FullPolicyService, error) {
-	conn, err := dubboretry.Dial(cli, &FullPolicyService_ClientInfo, &_FullPolicyService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &FullPolicyService_ClientInfo, &_FullPolicyService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &FullPolicyServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -975,7 +1026,16 @@ func SetConsumerFullPolicyService(srv common.RPCService) {
 
 // FullPolicyServiceImpl implements FullPolicyService.
 type FullPolicyServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewFullPolicyService created it: every value after the layers below the call,
+// and the layer that set it (see dubboretry.Policy). It is nil for a service
+// that dubbo.Load created.
+func (c *FullPolicyServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *FullPolicyServiceImpl) Declared(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {
@@ -1049,6 +1109,192 @@ var FullPolicyService_ServiceInfo = server.ServiceInfo{
 			MethodFunc: func(ctx context.Context, args []any, handler any) (any, error) {
 				req := args[0].(*Request)
 				res, err := handler.(FullPolicyServiceHandler).Undeclared(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				return triple_protocol.NewResponse(res), nil
+			},
+		},
+	},
+}
+
+const (
+	// HedgeServiceName is the fully-qualified name of the HedgeService service.
+	HedgeServiceName = "e2e.v1.HedgeService"
+)
+
+// These constants are the fully-qualified names of the RPCs defined in this package. They're
+// exposed at runtime as procedure and as the final two segments of the HTTP route.
+//
+// Note that these are different from the fully-qualified method names used by
+// google.golang.org/protobuf/reflect/protoreflect. To convert from these constants to
+// reflection-formatted method names, remove the leading slash and convert the remaining slash to a
+// period.
+const (
+	// HedgeServiceReadProcedure is the fully-qualified name of the HedgeService's Read RPC.
+	HedgeServiceReadProcedure = "/e2e.v1.HedgeService/Read"
+	// HedgeServiceWriteProcedure is the fully-qualified name of the HedgeService's Write RPC.
+	HedgeServiceWriteProcedure = "/e2e.v1.HedgeService/Write"
+)
+
+var (
+	_ HedgeService = (*HedgeServiceImpl)(nil)
+)
+
+// HedgeService is a client for the e2e.v1.HedgeService service.
+//
+// HedgeService hedges its reads: a second copy goes to another provider
+// when the first has not answered in 100 ms, or at once when it fails with
+// UNAVAILABLE. Write, which is not idempotent, is never hedged.
+type HedgeService interface {
+	// Read calls e2e.v1.HedgeService.Read.
+	//
+	// Retry policy from the .proto: hedged with up to 2 copies in all, 100ms apart
+	// and the next copy sent at once after a failure only on UNAVAILABLE, from its
+	// (retry.v1.method) option. Hedged: a copy goes to a provider not yet tried;
+	// the first success wins, and the other copies are cancelled.
+	Read(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error)
+	// Write calls e2e.v1.HedgeService.Write.
+	//
+	// The .proto declares no retry policy for it: the client's retries and timeout
+	// apply (dubbo-go's own defaults are 2 retries and 3s).
+	Write(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error)
+}
+
+// NewHedgeService constructs a client for the e2e.v1.HedgeService service.
+//
+// Its methods take the retry policy that e2e/v1/policy.proto declares (see each
+// method of HedgeService) above the client's settings
+// (client.WithClientRetries, client.WithClientRequestTimeout) and below the
+// options given here (client.WithRetries, client.WithRequestTimeout,
+// client.WithMethod and those of package dubboretry) and on a call
+// (client.WithCallRetries, client.WithCallRequestTimeout). Each attempt of a
+// unary call is limited to the timeout that wins, even when the caller's
+// context has a deadline, which then bounds the whole call.
+//
+// The service gets its own copy of the reference config of cli, so opts do not
+// leak into other services created from cli.
+func NewHedgeService(cli *client.Client, opts ...client.ReferenceOption) (HedgeService, error) {
+	conn, policy, err := dubboretry.Dial(cli, &HedgeService_ClientInfo, &_HedgeService_retryPolicy, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &HedgeServiceImpl{
+		conn:   conn,
+		policy: policy,
+	}, nil
+}
+
+// _HedgeService_retryPolicy is the retry policy that e2e/v1/policy.proto
+// declares for e2e.v1.HedgeService, which NewHedgeService hands to
+// dubboretry.Dial.
+var _HedgeService_retryPolicy = dubboretry.Service{
+	Name: "e2e.v1.HedgeService",
+	Methods: []dubboretry.Method{
+		{
+			Name:        "Read",
+			Idempotent:  true,
+			RetryOn:     []triple_protocol.Code{triple_protocol.CodeUnavailable},
+			RetryOnFrom: dubboretry.ProtoMethod,
+			Hedging:     dubboretry.Hedging{MaxAttempts: 2, Delay: 100 * time.Millisecond},
+			HedgingFrom: dubboretry.ProtoMethod,
+		},
+		{Name: "Write"},
+	},
+}
+
+// SetConsumerHedgeService registers srv for dubbo.Load. A service that
+// dubbo.Load creates does not get the retry defaults of the .proto: create it
+// with NewHedgeService for that.
+func SetConsumerHedgeService(srv common.RPCService) {
+	v3.SetConsumerServiceWithInfo(srv, &HedgeService_ClientInfo)
+}
+
+// HedgeServiceImpl implements HedgeService.
+type HedgeServiceImpl struct {
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewHedgeService created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *HedgeServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
+}
+
+func (c *HedgeServiceImpl) Read(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {
+	resp := new(Response)
+	if err := c.conn.CallUnary(ctx, []any{req}, resp, "Read", opts...); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+func (c *HedgeServiceImpl) Write(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {
+	resp := new(Response)
+	if err := c.conn.CallUnary(ctx, []any{req}, resp, "Write", opts...); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+var HedgeService_ClientInfo = client.ClientInfo{
+	InterfaceName: "e2e.v1.HedgeService",
+	MethodNames:   []string{"Read", "Write"},
+	ConnectionInjectFunc: func(dubboCliRaw any, conn *client.Connection) {
+		dubboCli := dubboCliRaw.(*HedgeServiceImpl)
+		dubboCli.conn = conn
+	},
+}
+
+// HedgeServiceHandler is an implementation of the e2e.v1.HedgeService service.
+//
+// HedgeService hedges its reads: a second copy goes to another provider
+// when the first has not answered in 100 ms, or at once when it fails with
+// UNAVAILABLE. Write, which is not idempotent, is never hedged.
+type HedgeServiceHandler interface {
+	Read(context.Context, *Request) (*Response, error)
+	Write(context.Context, *Request) (*Response, error)
+}
+
+func RegisterHedgeServiceHandler(srv *server.Server, hdlr HedgeServiceHandler, opts ...server.ServiceOption) error {
+	return srv.Register(hdlr, &HedgeService_ServiceInfo, opts...)
+}
+
+func SetProviderHedgeService(srv common.RPCService) {
+	v3.SetProviderServiceWithInfo(srv, &HedgeService_ServiceInfo)
+}
+
+var HedgeService_ServiceInfo = server.ServiceInfo{
+	InterfaceName: "e2e.v1.HedgeService",
+	ServiceType:   (*HedgeServiceHandler)(nil),
+	Methods: []server.MethodInfo{
+		{
+			Name: "Read",
+			Type: constant.CallUnary,
+			ReqInitFunc: func() any {
+				return new(Request)
+			},
+			MethodFunc: func(ctx context.Context, args []any, handler any) (any, error) {
+				req := args[0].(*Request)
+				res, err := handler.(HedgeServiceHandler).Read(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				return triple_protocol.NewResponse(res), nil
+			},
+		},
+		{
+			Name: "Write",
+			Type: constant.CallUnary,
+			ReqInitFunc: func() any {
+				return new(Request)
+			},
+			MethodFunc: func(ctx context.Context, args []any, handler any) (any, error) {
+				req := args[0].(*Request)
+				res, err := handler.(HedgeServiceHandler).Write(ctx, req)
 				if err != nil {
 					return nil, err
 				}

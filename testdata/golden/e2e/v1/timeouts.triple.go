@@ -89,12 +89,13 @@ type TimeoutService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewTimeoutService(cli *client.Client, opts ...client.ReferenceOption) (TimeoutService, error) {
-	conn, err := dubboretry.Dial(cli, &TimeoutService_ClientInfo, &_TimeoutService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &TimeoutService_ClientInfo, &_TimeoutService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &TimeoutServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -128,7 +129,16 @@ func SetConsumerTimeoutService(srv common.RPCService) {
 
 // TimeoutServiceImpl implements TimeoutService.
 type TimeoutServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewTimeoutService created it: every value after the layers below the call,
+// and the layer that set it (see dubboretry.Policy). It is nil for a service
+// that dubbo.Load created.
+func (c *TimeoutServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *TimeoutServiceImpl) Limited(ctx context.Context, req *SlowRequest, opts ...client.CallOption) (*SlowResponse, error) {
@@ -267,12 +277,13 @@ type ServiceTimeoutService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewServiceTimeoutService(cli *client.Client, opts ...client.ReferenceOption) (ServiceTimeoutService, error) {
-	conn, err := dubboretry.Dial(cli, &ServiceTimeoutService_ClientInfo, &_ServiceTimeoutService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &ServiceTimeoutService_ClientInfo, &_ServiceTimeoutService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &ServiceTimeoutServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -308,7 +319,16 @@ func SetConsumerServiceTimeoutService(srv common.RPCService) {
 
 // ServiceTimeoutServiceImpl implements ServiceTimeoutService.
 type ServiceTimeoutServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewServiceTimeoutService created it: every value after the layers below the
+// call, and the layer that set it (see dubboretry.Policy). It is nil for a
+// service that dubbo.Load created.
+func (c *ServiceTimeoutServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *ServiceTimeoutServiceImpl) Inherit(ctx context.Context, req *SlowRequest, opts ...client.CallOption) (*SlowResponse, error) {
@@ -436,12 +456,13 @@ type NoTimeoutService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewNoTimeoutService(cli *client.Client, opts ...client.ReferenceOption) (NoTimeoutService, error) {
-	conn, err := dubboretry.Dial(cli, &NoTimeoutService_ClientInfo, &_NoTimeoutService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &NoTimeoutService_ClientInfo, &_NoTimeoutService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &NoTimeoutServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -468,7 +489,16 @@ func SetConsumerNoTimeoutService(srv common.RPCService) {
 
 // NoTimeoutServiceImpl implements NoTimeoutService.
 type NoTimeoutServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewNoTimeoutService created it: every value after the layers below the call,
+// and the layer that set it (see dubboretry.Policy). It is nil for a service
+// that dubbo.Load created.
+func (c *NoTimeoutServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *NoTimeoutServiceImpl) Unlimited(ctx context.Context, req *SlowRequest, opts ...client.CallOption) (*SlowResponse, error) {

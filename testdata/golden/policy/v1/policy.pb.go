@@ -42,7 +42,11 @@ const file_policy_v1_policy_proto_rawDesc = "" +
 	"\x03Own\x12\x16.google.protobuf.Empty\x1a\x16.google.protobuf.Empty\" \xa2\xb8\x19\x1c\b\x04\x1a\x05\x10\x80\xe5\x9aw\"\x01\r*\x0e\n" +
 	"\x05\x10\xc0\x96\xb1\x02\x12\x05\x10\x80\xe8\x92&\x12C\n" +
 	"\x05Mixed\x12\x16.google.protobuf.Empty\x1a\x16.google.protobuf.Empty\"\n" +
-	"\xa2\xb8\x19\x06\b\x00\"\x02\x04\x0e\x1a\b\xa2\xb8\x19\x04\x1a\x02\b\x01Bp\xa2\xb8\x19\x1d\b\x01\x1a\x02\b\x02\"\x01\x0e*\a\n" +
+	"\xa2\xb8\x19\x06\b\x00\"\x02\x04\x0e\x1a\b\xa2\xb8\x19\x04\x1a\x02\b\x012\xe6\x01\n" +
+	"\x06Hedged\x12K\n" +
+	"\x05Fixed\x12\x16.google.protobuf.Empty\x1a\x16.google.protobuf.Empty\"\x12\xa2\xb8\x19\v:\t\b\x02\x12\x05\x10\x80\xda\xc4\t\x90\x02\x02\x12?\n" +
+	"\bAdaptive\x12\x16.google.protobuf.Empty\x1a\x16.google.protobuf.Empty\"\x03\x90\x02\x01\x129\n" +
+	"\x05Write\x12\x16.google.protobuf.Empty\x1a\x16.google.protobuf.Empty\"\x00\x1a\x13\xa2\xb8\x19\x0f\b\x02:\v\b\x03\x19\x00\x00\x00\x00\x00\xc0W@Bp\xa2\xb8\x19\x1d\b\x01\x1a\x02\b\x02\"\x01\x0e*\a\n" +
 	"\x05\x10\x80\xc2\xd7/2\t\t\x9a\x99\x99\x99\x99\x99\xc9?ZMgithub.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/policy/v1;policyv1b\x06proto3"
 
 var file_policy_v1_policy_proto_goTypes = []any{
@@ -55,14 +59,20 @@ var file_policy_v1_policy_proto_depIdxs = []int32{
 	0, // 3: policy.v1.ServiceLevel.Write:input_type -> google.protobuf.Empty
 	0, // 4: policy.v1.MethodLevel.Own:input_type -> google.protobuf.Empty
 	0, // 5: policy.v1.MethodLevel.Mixed:input_type -> google.protobuf.Empty
-	0, // 6: policy.v1.FileLevel.Get:output_type -> google.protobuf.Empty
-	0, // 7: policy.v1.FileLevel.Watch:output_type -> google.protobuf.Empty
-	0, // 8: policy.v1.ServiceLevel.Read:output_type -> google.protobuf.Empty
-	0, // 9: policy.v1.ServiceLevel.Write:output_type -> google.protobuf.Empty
-	0, // 10: policy.v1.MethodLevel.Own:output_type -> google.protobuf.Empty
-	0, // 11: policy.v1.MethodLevel.Mixed:output_type -> google.protobuf.Empty
-	6, // [6:12] is the sub-list for method output_type
-	0, // [0:6] is the sub-list for method input_type
+	0, // 6: policy.v1.Hedged.Fixed:input_type -> google.protobuf.Empty
+	0, // 7: policy.v1.Hedged.Adaptive:input_type -> google.protobuf.Empty
+	0, // 8: policy.v1.Hedged.Write:input_type -> google.protobuf.Empty
+	0, // 9: policy.v1.FileLevel.Get:output_type -> google.protobuf.Empty
+	0, // 10: policy.v1.FileLevel.Watch:output_type -> google.protobuf.Empty
+	0, // 11: policy.v1.ServiceLevel.Read:output_type -> google.protobuf.Empty
+	0, // 12: policy.v1.ServiceLevel.Write:output_type -> google.protobuf.Empty
+	0, // 13: policy.v1.MethodLevel.Own:output_type -> google.protobuf.Empty
+	0, // 14: policy.v1.MethodLevel.Mixed:output_type -> google.protobuf.Empty
+	0, // 15: policy.v1.Hedged.Fixed:output_type -> google.protobuf.Empty
+	0, // 16: policy.v1.Hedged.Adaptive:output_type -> google.protobuf.Empty
+	0, // 17: policy.v1.Hedged.Write:output_type -> google.protobuf.Empty
+	9, // [9:18] is the sub-list for method output_type
+	0, // [0:9] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
 	0, // [0:0] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
@@ -81,7 +91,7 @@ func file_policy_v1_policy_proto_init() {
 			NumEnums:      0,
 			NumMessages:   0,
 			NumExtensions: 0,
-			NumServices:   3,
+			NumServices:   4,
 		},
 		GoTypes:           file_policy_v1_policy_proto_goTypes,
 		DependencyIndexes: file_policy_v1_policy_proto_depIdxs,

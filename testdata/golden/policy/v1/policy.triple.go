@@ -98,12 +98,13 @@ type FileLevel interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewFileLevel(cli *client.Client, opts ...client.ReferenceOption) (FileLevel, error) {
-	conn, err := dubboretry.Dial(cli, &FileLevel_ClientInfo, &_FileLevel_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &FileLevel_ClientInfo, &_FileLevel_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &FileLevelImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -139,7 +140,16 @@ func SetConsumerFileLevel(srv common.RPCService) {
 
 // FileLevelImpl implements FileLevel.
 type FileLevelImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewFileLevel created it: every value after the layers below the call, and the
+// layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *FileLevelImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *FileLevelImpl) Get(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error) {
@@ -340,12 +350,13 @@ type ServiceLevel interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewServiceLevel(cli *client.Client, opts ...client.ReferenceOption) (ServiceLevel, error) {
-	conn, err := dubboretry.Dial(cli, &ServiceLevel_ClientInfo, &_ServiceLevel_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &ServiceLevel_ClientInfo, &_ServiceLevel_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &ServiceLevelImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -357,6 +368,7 @@ var _ServiceLevel_retryPolicy = dubboretry.Service{
 	Methods: []dubboretry.Method{
 		{
 			Name:        "Read",
+			Idempotent:  true,
 			Retries:     2,
 			RetriesFrom: dubboretry.ProtoService,
 			Timeout:     500 * time.Millisecond,
@@ -391,7 +403,16 @@ func SetConsumerServiceLevel(srv common.RPCService) {
 
 // ServiceLevelImpl implements ServiceLevel.
 type ServiceLevelImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewServiceLevel created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *ServiceLevelImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *ServiceLevelImpl) Read(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error) {
@@ -540,12 +561,13 @@ type MethodLevel interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewMethodLevel(cli *client.Client, opts ...client.ReferenceOption) (MethodLevel, error) {
-	conn, err := dubboretry.Dial(cli, &MethodLevel_ClientInfo, &_MethodLevel_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &MethodLevel_ClientInfo, &_MethodLevel_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &MethodLevelImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -591,7 +613,16 @@ func SetConsumerMethodLevel(srv common.RPCService) {
 
 // MethodLevelImpl implements MethodLevel.
 type MethodLevelImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewMethodLevel created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *MethodLevelImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *MethodLevelImpl) Own(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error) {
@@ -664,6 +695,275 @@ var MethodLevel_ServiceInfo = server.ServiceInfo{
 			MethodFunc: func(ctx context.Context, args []any, handler any) (any, error) {
 				req := args[0].(*emptypb.Empty)
 				res, err := handler.(MethodLevelHandler).Mixed(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				return triple_protocol.NewResponse(res), nil
+			},
+		},
+	},
+}
+
+const (
+	// HedgedName is the fully-qualified name of the Hedged service.
+	HedgedName = "policy.v1.Hedged"
+)
+
+// These constants are the fully-qualified names of the RPCs defined in this package. They're
+// exposed at runtime as procedure and as the final two segments of the HTTP route.
+//
+// Note that these are different from the fully-qualified method names used by
+// google.golang.org/protobuf/reflect/protoreflect. To convert from these constants to
+// reflection-formatted method names, remove the leading slash and convert the remaining slash to a
+// period.
+const (
+	// HedgedFixedProcedure is the fully-qualified name of the Hedged's Fixed RPC.
+	HedgedFixedProcedure = "/policy.v1.Hedged/Fixed"
+	// HedgedAdaptiveProcedure is the fully-qualified name of the Hedged's Adaptive RPC.
+	HedgedAdaptiveProcedure = "/policy.v1.Hedged/Adaptive"
+	// HedgedWriteProcedure is the fully-qualified name of the Hedged's Write RPC.
+	HedgedWriteProcedure = "/policy.v1.Hedged/Write"
+)
+
+var (
+	_ Hedged = (*HedgedImpl)(nil)
+)
+
+// Hedged is a client for the policy.v1.Hedged service.
+//
+// Hedged hedges what is safe to hedge: a method's own fixed delay, and the
+// service's adaptive one, which skips Write and gives it the retries.
+type Hedged interface {
+	// Fixed calls policy.v1.Hedged.Fixed.
+	//
+	// Retry policy from the .proto: hedged with up to 2 copies in all, 20ms apart,
+	// from its (retry.v1.method) option; 2s for each attempt, the next copy sent at
+	// once after a failure only on UNAVAILABLE and a delay before retry n drawn
+	// from [0, min(10s, 100ms x 2^(n-1))], from the (retry.v1.file) option of
+	// policy/v1/policy.proto. Hedged: a copy goes to a provider not yet tried; the
+	// first success wins, and the other copies are cancelled. It is hedged rather
+	// than retried: the retries of the (retry.v1.service) option of
+	// policy.v1.Hedged do not reach it. An attempt that takes longer is cut, and
+	// fails with DEADLINE_EXCEEDED, which ends the call: retry_on does not list it.
+	// Its extra copies count against the budget of the service (see NewHedged).
+	Fixed(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error)
+	// Adaptive calls policy.v1.Hedged.Adaptive.
+	//
+	// Retry policy from the .proto: hedged with up to 3 copies in all, each sent
+	// when the one before has taken longer than the 95th percentile of its recent
+	// latencies in this process, from the (retry.v1.service) option of
+	// policy.v1.Hedged; 2s for each attempt, the next copy sent at once after a
+	// failure only on UNAVAILABLE and a delay before retry n drawn from [0,
+	// min(10s, 100ms x 2^(n-1))], from the (retry.v1.file) option of
+	// policy/v1/policy.proto. Hedged: a copy goes to a provider not yet tried; the
+	// first success wins, and the other copies are cancelled. It is hedged rather
+	// than retried: the retries of the (retry.v1.service) option of
+	// policy.v1.Hedged do not reach it. An attempt that takes longer is cut, and
+	// fails with DEADLINE_EXCEEDED, which ends the call: retry_on does not list it.
+	// Its extra copies count against the budget of the service (see NewHedged).
+	Adaptive(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error)
+	// Write calls policy.v1.Hedged.Write.
+	//
+	// Retry policy from the .proto: 2 retries (at most 3 attempts), from the
+	// (retry.v1.service) option of policy.v1.Hedged; 2s for each attempt, retried
+	// only on UNAVAILABLE and a delay before retry n drawn from [0, min(10s, 100ms
+	// x 2^(n-1))], from the (retry.v1.file) option of policy/v1/policy.proto. The
+	// hedging of the (retry.v1.service) option of policy.v1.Hedged does not reach
+	// it: its idempotency_level is neither IDEMPOTENT nor NO_SIDE_EFFECTS. An
+	// attempt that takes longer is cut, and fails with DEADLINE_EXCEEDED, which
+	// ends the call: retry_on does not list it. Its retries count against the
+	// budget of the service (see NewHedged).
+	Write(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error)
+}
+
+// NewHedged constructs a client for the policy.v1.Hedged service.
+//
+// Its methods take the retry policy that policy/v1/policy.proto declares (see
+// each method of Hedged) above the client's settings (client.WithClientRetries,
+// client.WithClientRequestTimeout) and below the options given here
+// (client.WithRetries, client.WithRequestTimeout, client.WithMethod and those
+// of package dubboretry) and on a call (client.WithCallRetries,
+// client.WithCallRequestTimeout). Each attempt of a unary call is limited to
+// the timeout that wins, even when the caller's context has a deadline, which
+// then bounds the whole call.
+//
+// Its retries, in this process, may add at most 20% of its calls, plus 10 a
+// second, over any 10 s: a budget set by the (retry.v1.file) option of
+// policy/v1/policy.proto. A retry the budget refuses is not made.
+//
+// The service gets its own copy of the reference config of cli, so opts do not
+// leak into other services created from cli.
+func NewHedged(cli *client.Client, opts ...client.ReferenceOption) (Hedged, error) {
+	conn, policy, err := dubboretry.Dial(cli, &Hedged_ClientInfo, &_Hedged_retryPolicy, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &HedgedImpl{
+		conn:   conn,
+		policy: policy,
+	}, nil
+}
+
+// _Hedged_retryPolicy is the retry policy that policy/v1/policy.proto declares
+// for policy.v1.Hedged, which NewHedged hands to dubboretry.Dial.
+var _Hedged_retryPolicy = dubboretry.Service{
+	Name: "policy.v1.Hedged",
+	Methods: []dubboretry.Method{
+		{
+			Name:        "Fixed",
+			Idempotent:  true,
+			Timeout:     2 * time.Second,
+			TimeoutFrom: dubboretry.ProtoFile,
+			RetryOn:     []triple_protocol.Code{triple_protocol.CodeUnavailable},
+			RetryOnFrom: dubboretry.ProtoFile,
+			Backoff:     dubboretry.Backoff{Initial: 100 * time.Millisecond, Max: 10 * time.Second, Multiplier: 2},
+			BackoffFrom: dubboretry.ProtoFile,
+			Hedging:     dubboretry.Hedging{MaxAttempts: 2, Delay: 20 * time.Millisecond},
+			HedgingFrom: dubboretry.ProtoMethod,
+		},
+		{
+			Name:        "Adaptive",
+			Idempotent:  true,
+			Timeout:     2 * time.Second,
+			TimeoutFrom: dubboretry.ProtoFile,
+			RetryOn:     []triple_protocol.Code{triple_protocol.CodeUnavailable},
+			RetryOnFrom: dubboretry.ProtoFile,
+			Backoff:     dubboretry.Backoff{Initial: 100 * time.Millisecond, Max: 10 * time.Second, Multiplier: 2},
+			BackoffFrom: dubboretry.ProtoFile,
+			Hedging:     dubboretry.Hedging{MaxAttempts: 3, DelayPercentile: 95},
+			HedgingFrom: dubboretry.ProtoService,
+		},
+		{
+			Name:        "Write",
+			Retries:     2,
+			RetriesFrom: dubboretry.ProtoService,
+			Timeout:     2 * time.Second,
+			TimeoutFrom: dubboretry.ProtoFile,
+			RetryOn:     []triple_protocol.Code{triple_protocol.CodeUnavailable},
+			RetryOnFrom: dubboretry.ProtoFile,
+			Backoff:     dubboretry.Backoff{Initial: 100 * time.Millisecond, Max: 10 * time.Second, Multiplier: 2},
+			BackoffFrom: dubboretry.ProtoFile,
+		},
+	},
+	Budget:     dubboretry.Budget{Ratio: 0.2, MinRetriesPerSecond: 10},
+	BudgetFrom: dubboretry.ProtoFile,
+}
+
+// SetConsumerHedged registers srv for dubbo.Load. A service that dubbo.Load
+// creates does not get the retry defaults of the .proto: create it with
+// NewHedged for that.
+func SetConsumerHedged(srv common.RPCService) {
+	v3.SetConsumerServiceWithInfo(srv, &Hedged_ClientInfo)
+}
+
+// HedgedImpl implements Hedged.
+type HedgedImpl struct {
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewHedged created it: every value after the layers below the call, and the
+// layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *HedgedImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
+}
+
+func (c *HedgedImpl) Fixed(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error) {
+	resp := new(emptypb.Empty)
+	if err := c.conn.CallUnary(ctx, []any{req}, resp, "Fixed", opts...); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+func (c *HedgedImpl) Adaptive(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error) {
+	resp := new(emptypb.Empty)
+	if err := c.conn.CallUnary(ctx, []any{req}, resp, "Adaptive", opts...); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+func (c *HedgedImpl) Write(ctx context.Context, req *emptypb.Empty, opts ...client.CallOption) (*emptypb.Empty, error) {
+	resp := new(emptypb.Empty)
+	if err := c.conn.CallUnary(ctx, []any{req}, resp, "Write", opts...); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+var Hedged_ClientInfo = client.ClientInfo{
+	InterfaceName: "policy.v1.Hedged",
+	MethodNames:   []string{"Fixed", "Adaptive", "Write"},
+	ConnectionInjectFunc: func(dubboCliRaw any, conn *client.Connection) {
+		dubboCli := dubboCliRaw.(*HedgedImpl)
+		dubboCli.conn = conn
+	},
+}
+
+// HedgedHandler is an implementation of the policy.v1.Hedged service.
+//
+// Hedged hedges what is safe to hedge: a method's own fixed delay, and the
+// service's adaptive one, which skips Write and gives it the retries.
+type HedgedHandler interface {
+	Fixed(context.Context, *emptypb.Empty) (*emptypb.Empty, error)
+	Adaptive(context.Context, *emptypb.Empty) (*emptypb.Empty, error)
+	Write(context.Context, *emptypb.Empty) (*emptypb.Empty, error)
+}
+
+func RegisterHedgedHandler(srv *server.Server, hdlr HedgedHandler, opts ...server.ServiceOption) error {
+	return srv.Register(hdlr, &Hedged_ServiceInfo, opts...)
+}
+
+func SetProviderHedged(srv common.RPCService) {
+	v3.SetProviderServiceWithInfo(srv, &Hedged_ServiceInfo)
+}
+
+var Hedged_ServiceInfo = server.ServiceInfo{
+	InterfaceName: "policy.v1.Hedged",
+	ServiceType:   (*HedgedHandler)(nil),
+	Methods: []server.MethodInfo{
+		{
+			Name: "Fixed",
+			Type: constant.CallUnary,
+			ReqInitFunc: func() any {
+				return new(emptypb.Empty)
+			},
+			MethodFunc: func(ctx context.Context, args []any, handler any) (any, error) {
+				req := args[0].(*emptypb.Empty)
+				res, err := handler.(HedgedHandler).Fixed(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				return triple_protocol.NewResponse(res), nil
+			},
+		},
+		{
+			Name: "Adaptive",
+			Type: constant.CallUnary,
+			ReqInitFunc: func() any {
+				return new(emptypb.Empty)
+			},
+			MethodFunc: func(ctx context.Context, args []any, handler any) (any, error) {
+				req := args[0].(*emptypb.Empty)
+				res, err := handler.(HedgedHandler).Adaptive(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				return triple_protocol.NewResponse(res), nil
+			},
+		},
+		{
+			Name: "Write",
+			Type: constant.CallUnary,
+			ReqInitFunc: func() any {
+				return new(emptypb.Empty)
+			},
+			MethodFunc: func(ctx context.Context, args []any, handler any) (any, error) {
+				req := args[0].(*emptypb.Empty)
+				res, err := handler.(HedgedHandler).Write(ctx, req)
 				if err != nil {
 					return nil, err
 				}

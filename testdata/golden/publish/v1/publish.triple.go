@@ -105,12 +105,13 @@ type PublishService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewPublishService(cli *client.Client, opts ...client.ReferenceOption) (PublishService, error) {
-	conn, err := dubboretry.Dial(cli, &PublishService_ClientInfo, &_PublishService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &PublishService_ClientInfo, &_PublishService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &PublishServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -150,7 +151,16 @@ func SetConsumerPublishService(srv common.RPCService) {
 
 // PublishServiceImpl implements PublishService.
 type PublishServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewPublishService created it: every value after the layers below the call,
+// and the layer that set it (see dubboretry.Policy). It is nil for a service
+// that dubbo.Load created.
+func (c *PublishServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *PublishServiceImpl) Declared(ctx context.Context, req *Request, opts ...client.CallOption) (*Response, error) {
