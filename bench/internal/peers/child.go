@@ -14,11 +14,11 @@ import (
 )
 
 // A process of the comparison is the running binary (the command, or the
-// test binary) run again in a role: a provider, or a client. The idea is
-// example/internal/proc's, copied: dubbo-go exports a service only once per
-// process, so each Triple provider needs a process of its own; and a
-// dubboretry budget is per service per process, so each Triple client does
-// too, to start with a budget of its own.
+// test binary) run again in a role: a provider, a client, or a client of
+// the hedging measurement. The idea is example/internal/proc's, copied:
+// dubbo-go exports a service only once per process, so each Triple provider
+// needs a process of its own; and a dubboretry budget is per service per
+// process, so each Triple client does too, to start with a budget of its own.
 const (
 	roleEnv   = "BENCH_PEERS_ROLE"
 	configEnv = "BENCH_PEERS_CONFIG"
@@ -47,6 +47,8 @@ func Main() {
 		err = runProvider(config)
 	case "client":
 		err = runClient(config)
+	case "hedge-client":
+		err = runHedgeClient(config)
 	default:
 		err = fmt.Errorf("unknown role %q", role)
 	}

@@ -7,6 +7,10 @@
 // client process per scenario and client.
 //
 // Run prints the table; cmd/peers is the command.
+//
+// The same providers serve the hedging measurement (hedge.go, RunHedge;
+// cmd/hedge is its command): hedge.v1.HedgeService over Triple, with a
+// slow tail, called by a client process per row.
 package peers
 
 import (

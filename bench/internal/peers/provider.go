@@ -25,6 +25,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	hedgev1 "github.com/dubbo-retry/protoc-gen-go-retry/bench/proto/hedge/v1"
 	peersv1 "github.com/dubbo-retry/protoc-gen-go-retry/bench/proto/peers/v1"
 )
 
@@ -167,6 +168,8 @@ func (s *grpcServer) serve(ctx context.Context, req *peersv1.CallRequest) (*peer
 // A provider is a provider process, as it says once it serves: the same
 // service, with the same faults and one count of attempts, over Triple and
 // over gRPC, and an HTTP endpoint that sets its mode and reads its count.
+// Its Triple server also serves hedge.v1.HedgeService, with a slow tail and
+// counts of its own (hedgeTail), which the endpoint resets and reads too.
 type provider struct {
 	Triple  string // host:port of the Triple server
 	GRPC    string // host:port of the gRPC server
@@ -211,6 +214,15 @@ func runProvider(string) error {
 	if err := peersv1.RegisterPeerServiceHandler(srv, &TripleServer{f}); err != nil {
 		return err
 	}
+	// The service of the hedging measurement (cmd/hedge), with its own
+	// slow tail and counts.
+	h := new(hedgeTail)
+	if err := h.reset(0, 0, 0, 0); err != nil {
+		return err
+	}
+	if err := hedgev1.RegisterHedgeServiceHandler(srv, &HedgeServer{h}); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	served := make(chan error, 1)
@@ -245,6 +257,7 @@ func runProvider(string) error {
 	mux.HandleFunc("GET /count", func(w http.ResponseWriter, r *http.Request) {
 		json.NewEncoder(w).Encode(f.attempts.Load())
 	})
+	handleHedge(mux, h)
 	hs := &http.Server{Handler: mux}
 	go hs.Serve(cl)
 	defer hs.Close()

@@ -19,7 +19,7 @@ import (
 )
 
 // Sources are the .proto files, relative to ProtoDir.
-var Sources = []string{"peers/v1/peers.proto"}
+var Sources = []string{"peers/v1/peers.proto", "hedge/v1/hedge.proto"}
 
 // ProtoDir is the directory of the .proto files and of what they generate,
 // relative to the bench module's root.

@@ -18,8 +18,8 @@ func TestStubsCurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 3 {
-		t.Errorf("generated %d files, want 3 (.pb.go, _grpc.pb.go, .triple.go)", len(files))
+	if want := 3 * len(Sources); len(files) != want {
+		t.Errorf("generated %d files, want %d (.pb.go, _grpc.pb.go, .triple.go for each of %d sources)", len(files), want, len(Sources))
 	}
 	for name, want := range files {
 		got, err := os.ReadFile(filepath.Join(dir, ProtoDir, filepath.FromSlash(name)))
