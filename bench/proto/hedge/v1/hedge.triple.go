@@ -98,12 +98,13 @@ type HedgeService interface {
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
 func NewHedgeService(cli *client.Client, opts ...client.ReferenceOption) (HedgeService, error) {
-	conn, err := dubboretry.Dial(cli, &HedgeService_ClientInfo, &_HedgeService_retryPolicy, opts...)
+	conn, policy, err := dubboretry.Dial(cli, &HedgeService_ClientInfo, &_HedgeService_retryPolicy, opts...)
 	if err != nil {
 		return nil, err
 	}
 	return &HedgeServiceImpl{
-		conn: conn,
+		conn:   conn,
+		policy: policy,
 	}, nil
 }
 
@@ -115,16 +116,19 @@ var _HedgeService_retryPolicy = dubboretry.Service{
 	Methods: []dubboretry.Method{
 		{
 			Name:        "Plain",
+			Idempotent:  true,
 			Retries:     0,
 			RetriesFrom: dubboretry.ProtoMethod,
 		},
 		{
 			Name:        "Fixed",
+			Idempotent:  true,
 			Hedging:     dubboretry.Hedging{MaxAttempts: 2, Delay: 20 * time.Millisecond},
 			HedgingFrom: dubboretry.ProtoMethod,
 		},
 		{
 			Name:        "Adaptive",
+			Idempotent:  true,
 			Hedging:     dubboretry.Hedging{MaxAttempts: 2, DelayPercentile: 95},
 			HedgingFrom: dubboretry.ProtoMethod,
 		},
@@ -140,7 +144,16 @@ func SetConsumerHedgeService(srv common.RPCService) {
 
 // HedgeServiceImpl implements HedgeService.
 type HedgeServiceImpl struct {
-	conn *client.Connection
+	conn   *client.Connection
+	policy *dubboretry.Policy
+}
+
+// RetryPolicy returns the retry policy of each unary method of the service as
+// NewHedgeService created it: every value after the layers below the call, and
+// the layer that set it (see dubboretry.Policy). It is nil for a service that
+// dubbo.Load created.
+func (c *HedgeServiceImpl) RetryPolicy() *dubboretry.Policy {
+	return c.policy
 }
 
 func (c *HedgeServiceImpl) Plain(ctx context.Context, req *HedgeRequest, opts ...client.CallOption) (*HedgeResponse, error) {
