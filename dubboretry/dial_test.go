@@ -533,3 +533,53 @@ func TestOptionsOnAPlainReferenceLeakNowhere(t *testing.T) {
 		t.Errorf("the later service retries M on %v, want its .proto's unavailable", r.retryOn.codes())
 	}
 }
+
+// The effective policy says each value after every layer below the call,
+// and which layer set it; hedging goes only to idempotent methods, whoever
+// asks for it.
+func TestEffectivePolicy(t *testing.T) {
+	svc := &Service{Name: "s", Methods: []Method{
+		{Name: "Declared", Retries: 3, RetriesFrom: ProtoMethod, Timeout: time.Second, TimeoutFrom: ProtoService},
+		{Name: "Read", Idempotent: true, Hedging: Hedging{MaxAttempts: 2, Delay: time.Millisecond}, HedgingFrom: ProtoFile},
+		{Name: "Write"},
+		{Name: "Watch", Streaming: true},
+	}, Budget: Budget{Ratio: 0.1, MinRetriesPerSecond: 10}, BudgetFrom: ProtoService}
+	l, all, err := svc.options([]client.ReferenceOption{
+		client.WithMethod(&global.MethodConfig{Name: "Write", Retries: "4", RequestTimeout: "2s"}),
+		client.WithRequestTimeout(3 * time.Second),
+		WithRetryOn(triple_protocol.CodeAborted),
+		WithMethodHedging("Write", Hedging{MaxAttempts: 3, DelayPercentile: 90}),
+		WithoutBudget(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	applyOptions(shared("7"), all...)
+	p := l.policy
+	if len(p.Methods) != 3 {
+		t.Fatalf("%d methods, want the 3 unary ones", len(p.Methods))
+	}
+	aborted := []triple_protocol.Code{triple_protocol.CodeAborted}
+	for _, c := range []struct {
+		what      string
+		got, want any
+	}{
+		{"Declared retries", p.Method("Declared").Retries, Value[int]{3, ProtoMethod}},
+		{"Read retries", p.Method("Read").Retries, Value[int]{7, Client}},
+		{"Write retries", p.Method("Write").Retries, Value[int]{4, MethodOption}},
+		{"Declared timeout", p.Method("Declared").Timeout, Value[time.Duration]{3 * time.Second, ServiceOption}},
+		{"Write timeout", p.Method("Write").Timeout, Value[time.Duration]{2 * time.Second, MethodOption}},
+		{"Read retry_on", p.Method("Read").RetryOn, Value[[]triple_protocol.Code]{aborted, ServiceOption}},
+		{"Read hedging", p.Method("Read").Hedging, Value[Hedging]{Hedging{2, time.Millisecond, 0}, ProtoFile}},
+		{"Write hedging: not idempotent", p.Method("Write").Hedging, Value[Hedging]{From: DubboDefault}},
+		{"Declared backoff", p.Method("Declared").Backoff, Value[Backoff]{From: DubboDefault}},
+		{"budget", p.Budget, Value[Budget]{From: ServiceOption}},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s: %+v, want %+v", c.what, c.got, c.want)
+		}
+	}
+	if s := p.String(); !strings.Contains(s, "Declared") || !strings.Contains(s, "budget: none by service option") {
+		t.Errorf("String():\n%s", s)
+	}
+}

@@ -40,26 +40,36 @@
 // not a business error is retried, as dubbo-go does. A business error (a
 // handler's plain error) is never retried. An error that carries no Triple
 // code was raised by dubbo-go on the consumer without an answer from a
-// provider (a destroyed invoker, a closed client, a provider that announced
-// its shutdown): the request reached no handler, and it is retried, on
-// another provider, whatever the list says, as failover does.
+// provider: where it can heal (a destroyed invoker, a closed client, a
+// provider that announced its shutdown) it is retried, on another provider,
+// whatever the list says; any other ends the call. An empty provider list
+// is an attempt that failed with UNAVAILABLE, and is retried as such,
+// charging no budget.
 //
 // backoff: the delay before retry n (n = 1, 2, ...) is drawn uniformly from
 // [0, min(max, initial × multiplier^(n-1))] ([Backoff.Ceiling],
-// [Backoff.Delay]). A delay waits on a timer and on the caller's context:
-// when the context ends first, the call ends then, with the last attempt's
-// error (not the context's), and makes no further attempt. Without a
-// backoff, retries are immediate.
+// [Backoff.Delay]). A delay that would end after the caller's deadline is
+// not waited, and a delay the caller's context cuts short ends the call: it
+// ends with the last attempt's error (not the context's), and makes no
+// further attempt. Without a backoff, retries are immediate.
 //
-// budget: over a sliding window of 10 s (ten slices of 1 s), a service's
-// retries may number at most ratio × its first attempts + 10 ×
-// min_retries_per_second. Every call's first attempt is counted; a retry
-// is made only if, with it, the retries in the window stay within that
-// bound, and is counted then; a refused retry is not made, and the call
-// ends with its last error. The budget is asked before the delay, so a
-// refused call fails at once. The budget is per service per process (see
-// below); deposits are lock-free, and a retry takes a short critical
-// section, so two retries can never both take the last one allowed.
+// budget: two limits on a service's retries and hedged copies, per process.
+// The cap: a retry is made only if, counting it, the retries of the last
+// 10 s number at most ratio × the first attempts of the last 11 s + 10 ×
+// min_retries_per_second. The gate: once five retries in a row have failed,
+// at most one retry every 10 s is made, until an attempt succeeds. A
+// refused retry is not made, and the call ends with its last error. The
+// budget is asked before the delay, so a refused call fails at once, and
+// charged only for a retry that is sent. Deposits are lock-free, and a
+// retry takes a short critical section, so two retries can never both take
+// the last one allowed.
+//
+// hedging: copies of a call of a method the .proto declares safe to repeat
+// go to distinct providers, the next when the copies before have not
+// answered within the delay (fixed, or a percentile of the method's recent
+// latencies in this process), or at once when one fails with a code the
+// method retries; the first success wins, and the other copies are
+// cancelled. Each copy after the first is a retry for the budget.
 //
 // Everything else is failover's: a retry going to a provider not yet
 // tried, client.WithSticky, the load balancer, and the retries where no

@@ -269,14 +269,16 @@ func (p *Policy) String() string {
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "method\tretries\ttimeout\tretry_on\tbackoff\thedging\n")
 	for _, m := range p.Methods {
-		fmt.Fprintf(tw, "%s\t%d (%s)\t%v (%s)\t%s (%s)\t%s (%s)\t%s (%s)\n", m.Name,
-			m.Retries.Value, m.Retries.From, m.Timeout.Value, m.Timeout.From,
-			formatCodes(m.RetryOn.Value), m.RetryOn.From,
-			formatBackoff(m.Backoff.Value), m.Backoff.From,
-			formatHedging(m.Hedging.Value), m.Hedging.From)
+		retries := fmt.Sprintf("%d by %s", m.Retries.Value, m.Retries.From)
+		if m.Hedging.Value.MaxAttempts > 0 {
+			retries = "- (hedged)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%v by %s\t%s by %s\t%s by %s\t%s by %s\n", m.Name, retries,
+			m.Timeout.Value, m.Timeout.From, formatCodes(m.RetryOn.Value), m.RetryOn.From,
+			formatBackoff(m.Backoff.Value), m.Backoff.From, formatHedging(m.Hedging.Value), m.Hedging.From)
 	}
 	tw.Flush()
-	fmt.Fprintf(&b, "budget: %s (%s)\n", formatBudget(p.Budget.Value), p.Budget.From)
+	fmt.Fprintf(&b, "budget: %s by %s\n", formatBudget(p.Budget.Value), p.Budget.From)
 	return b.String()
 }
 

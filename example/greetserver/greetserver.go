@@ -65,6 +65,9 @@ type Attempt struct {
 // each call by the request's name, so concurrent calls with different names
 // do not disturb each other.
 type GreetTripleServer struct {
+	// Slow makes every attempt of GreetHedge take SlowAttempt: a server that
+	// has fallen behind.
+	Slow bool
 	// OnAttempt, if set, is told of every attempt of every method but Greet.
 	OnAttempt func(method, name string, attempt int, err error)
 
@@ -87,6 +90,37 @@ func (s *GreetTripleServer) GreetRetry(ctx context.Context, req *greet.GreetRequ
 // GreetBackoff does what GreetRetry does.
 func (s *GreetTripleServer) GreetBackoff(ctx context.Context, req *greet.GreetRequest) (*greet.GreetResponse, error) {
 	return s.serve(ctx, "GreetBackoff", req)
+}
+
+// GreetHedge answers at once, unless the server is Slow: then each attempt
+// takes SlowAttempt, unless its context ends first.
+func (s *GreetTripleServer) GreetHedge(ctx context.Context, req *greet.GreetRequest) (*greet.GreetResponse, error) {
+	n := s.begin(req.Name, "GreetHedge")
+	var err error
+	cut := false
+	if s.Slow {
+		cut, err = wait(ctx, n)
+	}
+	s.end(req.Name, n, err, cut)
+	if s.OnAttempt != nil {
+		s.OnAttempt("GreetHedge", req.Name, n, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &greet.GreetResponse{Greeting: fmt.Sprintf("hello %s, on attempt %d", req.Name, n)}, nil
+}
+
+// wait waits SlowAttempt, unless ctx ends first: the client has given up on
+// the attempt, and an answer now would read as a success to it, so it
+// returns an error.
+func wait(ctx context.Context, n int) (cut bool, err error) {
+	select {
+	case <-time.After(SlowAttempt):
+		return false, nil
+	case <-ctx.Done():
+		return true, triple_protocol.NewError(triple_protocol.CodeDeadlineExceeded, fmt.Errorf("attempt %d: %w", n, ctx.Err()))
+	}
 }
 
 // GreetTimeout does what GreetRetry does.
@@ -112,14 +146,7 @@ func (s *GreetTripleServer) serve(ctx context.Context, method string, req *greet
 		err = triple_protocol.NewError(triple_protocol.CodeUnavailable, fmt.Errorf("attempt %d: down for maintenance", n))
 	case strings.HasPrefix(name, SlowFirstPrefix):
 		if n == 1 {
-			select {
-			case <-time.After(SlowAttempt):
-			case <-ctx.Done():
-				// The client has given up on the attempt: an answer now
-				// would read as a success to it, so return an error.
-				cut = true
-				err = triple_protocol.NewError(triple_protocol.CodeDeadlineExceeded, fmt.Errorf("attempt %d: %w", n, ctx.Err()))
-			}
+			cut, err = wait(ctx, n)
 		}
 	case n <= Failures:
 		// A Triple error with a code that is not CodeBizError is one the

@@ -121,7 +121,7 @@ const file_greet_proto_rawDesc = "" +
 	"\fGreetRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"+\n" +
 	"\rGreetResponse\x12\x1a\n" +
-	"\bgreeting\x18\x01 \x01(\tR\bgreeting2\xb2\x02\n" +
+	"\bgreeting\x18\x01 \x01(\tR\bgreeting2\xff\x02\n" +
 	"\fGreetService\x124\n" +
 	"\x05Greet\x12\x13.greet.GreetRequest\x1a\x14.greet.GreetResponse\"\x00\x12B\n" +
 	"\n" +
@@ -129,7 +129,9 @@ const file_greet_proto_rawDesc = "" +
 	"\fGreetBackoff\x12\x13.greet.GreetRequest\x1a\x14.greet.GreetResponse\"\x0f\xa2\xb8\x19\v\b\x03*\a\n" +
 	"\x05\x10\x80\xe1\xeb\x17\x12I\n" +
 	"\fGreetTimeout\x12\x13.greet.GreetRequest\x1a\x14.greet.GreetResponse\"\x0e\xa2\xb8\x19\n" +
-	"\b\x01\x1a\x06\x10\x80Ɔ\x8f\x01\x1a\x11\xa2\xb8\x19\r2\v\t\x9a\x99\x99\x99\x99\x99\xb9?\x10\x02B@Z>github.com/dubbo-retry/protoc-gen-go-retry/example/proto;greetb\x06proto3"
+	"\b\x01\x1a\x06\x10\x80Ɔ\x8f\x01\x12K\n" +
+	"\n" +
+	"GreetHedge\x12\x13.greet.GreetRequest\x1a\x14.greet.GreetResponse\"\x12\xa2\xb8\x19\v:\t\b\x02\x12\x05\x10\x80\xe1\xeb\x17\x90\x02\x01\x1a\x11\xa2\xb8\x19\r2\v\t\x9a\x99\x99\x99\x99\x99\xb9?\x10\x02B@Z>github.com/dubbo-retry/protoc-gen-go-retry/example/proto;greetb\x06proto3"
 
 var (
 	file_greet_proto_rawDescOnce sync.Once
@@ -153,12 +155,14 @@ var file_greet_proto_depIdxs = []int32{
 	0, // 1: greet.GreetService.GreetRetry:input_type -> greet.GreetRequest
 	0, // 2: greet.GreetService.GreetBackoff:input_type -> greet.GreetRequest
 	0, // 3: greet.GreetService.GreetTimeout:input_type -> greet.GreetRequest
-	1, // 4: greet.GreetService.Greet:output_type -> greet.GreetResponse
-	1, // 5: greet.GreetService.GreetRetry:output_type -> greet.GreetResponse
-	1, // 6: greet.GreetService.GreetBackoff:output_type -> greet.GreetResponse
-	1, // 7: greet.GreetService.GreetTimeout:output_type -> greet.GreetResponse
-	4, // [4:8] is the sub-list for method output_type
-	0, // [0:4] is the sub-list for method input_type
+	0, // 4: greet.GreetService.GreetHedge:input_type -> greet.GreetRequest
+	1, // 5: greet.GreetService.Greet:output_type -> greet.GreetResponse
+	1, // 6: greet.GreetService.GreetRetry:output_type -> greet.GreetResponse
+	1, // 7: greet.GreetService.GreetBackoff:output_type -> greet.GreetResponse
+	1, // 8: greet.GreetService.GreetTimeout:output_type -> greet.GreetResponse
+	1, // 9: greet.GreetService.GreetHedge:output_type -> greet.GreetResponse
+	5, // [5:10] is the sub-list for method output_type
+	0, // [0:5] is the sub-list for method input_type
 	0, // [0:0] is the sub-list for extension type_name
 	0, // [0:0] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name

@@ -53,6 +53,8 @@ const (
 	GreetServiceGreetBackoffProcedure = "/greet.GreetService/GreetBackoff"
 	// GreetServiceGreetTimeoutProcedure is the fully-qualified name of the GreetService's GreetTimeout RPC.
 	GreetServiceGreetTimeoutProcedure = "/greet.GreetService/GreetTimeout"
+	// GreetServiceGreetHedgeProcedure is the fully-qualified name of the GreetService's GreetHedge RPC.
+	GreetServiceGreetHedgeProcedure = "/greet.GreetService/GreetHedge"
 )
 
 var (
@@ -92,6 +94,15 @@ type GreetService interface {
 	// cut, and fails with DEADLINE_EXCEEDED; it is retried like the other failures.
 	// Its retries count against the budget of the service (see NewGreetService).
 	GreetTimeout(ctx context.Context, req *GreetRequest, opts ...client.CallOption) (*GreetResponse, error)
+	// GreetHedge has no side effects, and its callers want it fast: when a
+	// call has not been answered in 50 ms, send a copy to another server, and
+	// take the first answer.
+	//
+	// Retry policy from the .proto: hedged with up to 2 copies in all, 50ms apart,
+	// from its (retry.v1.method) option. Hedged: a copy goes to a provider not yet
+	// tried; the first success wins, and the other copies are cancelled. Its extra
+	// copies count against the budget of the service (see NewGreetService).
+	GreetHedge(ctx context.Context, req *GreetRequest, opts ...client.CallOption) (*GreetResponse, error)
 }
 
 // NewGreetService constructs a client for the greet.GreetService service.
@@ -105,9 +116,12 @@ type GreetService interface {
 // the timeout that wins, even when the caller's context has a deadline, which
 // then bounds the whole call.
 //
-// Its retries, in this process, may add at most 10% of its calls, plus 2 a
-// second, over any 10 s: a budget set by its (retry.v1.service) option. A retry
-// the budget refuses is not made.
+// Its retries and hedged copies, in this process, have a budget, set by its
+// (retry.v1.service) option: one is made only if, counting it, those of the
+// last 10 s number at most 10% of the service's calls of the last 11 s, plus
+// 20; and once five in a row have failed, at most one every 10 s is made, until
+// an attempt succeeds. A retry the budget refuses is not made, and nothing is
+// charged for one that is not sent.
 //
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
@@ -148,6 +162,12 @@ var _GreetService_retryPolicy = dubboretry.Service{
 			RetriesFrom: dubboretry.ProtoMethod,
 			Timeout:     300 * time.Millisecond,
 			TimeoutFrom: dubboretry.ProtoMethod,
+		},
+		{
+			Name:        "GreetHedge",
+			Idempotent:  true,
+			Hedging:     dubboretry.Hedging{MaxAttempts: 2, Delay: 50 * time.Millisecond},
+			HedgingFrom: dubboretry.ProtoMethod,
 		},
 	},
 	Budget:     dubboretry.Budget{Ratio: 0.1, MinRetriesPerSecond: 2},
@@ -207,9 +227,17 @@ func (c *GreetServiceImpl) GreetTimeout(ctx context.Context, req *GreetRequest, 
 	return resp, nil
 }
 
+func (c *GreetServiceImpl) GreetHedge(ctx context.Context, req *GreetRequest, opts ...client.CallOption) (*GreetResponse, error) {
+	resp := new(GreetResponse)
+	if err := c.conn.CallUnary(ctx, []any{req}, resp, "GreetHedge", opts...); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
 var GreetService_ClientInfo = client.ClientInfo{
 	InterfaceName: "greet.GreetService",
-	MethodNames:   []string{"Greet", "GreetRetry", "GreetBackoff", "GreetTimeout"},
+	MethodNames:   []string{"Greet", "GreetRetry", "GreetBackoff", "GreetTimeout", "GreetHedge"},
 	ConnectionInjectFunc: func(dubboCliRaw any, conn *client.Connection) {
 		dubboCli := dubboCliRaw.(*GreetServiceImpl)
 		dubboCli.conn = conn
@@ -232,6 +260,10 @@ type GreetServiceHandler interface {
 	// Each attempt of GreetTimeout may take 300 ms; one that takes longer is
 	// cut, and retried once.
 	GreetTimeout(context.Context, *GreetRequest) (*GreetResponse, error)
+	// GreetHedge has no side effects, and its callers want it fast: when a
+	// call has not been answered in 50 ms, send a copy to another server, and
+	// take the first answer.
+	GreetHedge(context.Context, *GreetRequest) (*GreetResponse, error)
 }
 
 func RegisterGreetServiceHandler(srv *server.Server, hdlr GreetServiceHandler, opts ...server.ServiceOption) error {
@@ -300,6 +332,21 @@ var GreetService_ServiceInfo = server.ServiceInfo{
 			MethodFunc: func(ctx context.Context, args []any, handler any) (any, error) {
 				req := args[0].(*GreetRequest)
 				res, err := handler.(GreetServiceHandler).GreetTimeout(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				return triple_protocol.NewResponse(res), nil
+			},
+		},
+		{
+			Name: "GreetHedge",
+			Type: constant.CallUnary,
+			ReqInitFunc: func() any {
+				return new(GreetRequest)
+			},
+			MethodFunc: func(ctx context.Context, args []any, handler any) (any, error) {
+				req := args[0].(*GreetRequest)
+				res, err := handler.(GreetServiceHandler).GreetHedge(ctx, req)
 				if err != nil {
 					return nil, err
 				}

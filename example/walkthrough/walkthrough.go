@@ -44,6 +44,10 @@ import (
 // loopback.
 const OutageCalls = 500
 
+// HedgeCalls is how many calls the hedging row makes: its first copy goes
+// to the slow provider or to the fast one, as the load balancer draws.
+const HedgeCalls = 20
+
 // JitterSeed seeds the delays of the backoff row (dubboretry.WithJitterSeed),
 // so that the walkthrough knows them.
 const JitterSeed = 4
@@ -56,6 +60,7 @@ const (
 	checkBackoff       // the server saw the attempts at least the drawn delays apart
 	checkTimeout       // the first attempt was cut, by its deadline
 	checkBudget        // the attempts are what the .proto's budget allows
+	checkHedge         // every copy the slow provider got was cancelled
 )
 
 // A Step is one row of the walkthrough: one call, or many for an outage.
@@ -74,6 +79,7 @@ type Step struct {
 	callOpts    []client.CallOption
 	name        string               // the request's name; by default the step's own
 	bare        bool                 // call as protoc-gen-go-triple's code does
+	hedge       bool                 // call the slow provider and the fast one
 	withBudget  bool                 // the step runs with the .proto's budget; the others, without
 	wantCode    triple_protocol.Code // the code every call should fail with
 	says        string               // more for the result column
@@ -139,6 +145,11 @@ var Steps = []Step{
 		check:  checkTimeout,
 	},
 	{
+		Layer: "2", SetBy: "greet.proto: GreetHedge's hedging " + formatHedging(hedgingOf("GreetHedge")),
+		WantOK: true, method: "GreetHedge", calls: HedgeCalls, hedge: true,
+		name: "hedged", check: checkHedge,
+	},
+	{
 		Layer: "2", SetBy: "greet.proto: budget " + formatBudget(budgetOf()),
 		calls: OutageCalls, wantCode: triple_protocol.CodeUnavailable,
 		name:  greetserver.OutagePrefix + " (with the budget)",
@@ -170,6 +181,9 @@ type Result struct {
 	Second time.Duration
 	// For a budget row: the retries the budget allows.
 	Allowed int
+	// For the hedging row: the copies the slow provider got, and how many of
+	// them were cancelled.
+	SlowCopies, Cancelled int
 
 	// Problem says what else the step did wrong, if anything.
 	Problem string
@@ -205,16 +219,24 @@ func (r Result) PerCall() float64 {
 	return float64(r.Attempts) / float64(r.Calls)
 }
 
-// Run makes the calls of each step on the Greet server at addr, which is
-// srv.
-func Run(ctx context.Context, addr string, srv *greetserver.GreetTripleServer) ([]Result, error) {
+// Servers are the Greet servers the walkthrough calls: the one at Addr,
+// which is Srv, in this process, and for the hedging row Fast, another
+// provider of the service, in a process of its own (StartFast). Srv is Slow.
+type Servers struct {
+	Addr string
+	Srv  *greetserver.GreetTripleServer
+	Fast string
+}
+
+// Run makes the calls of each step on the Greet servers.
+func Run(ctx context.Context, servers Servers) ([]Result, error) {
 	var results []Result
 	for i, s := range Steps {
 		name := s.name
 		if name == "" {
 			name = "step " + strconv.Itoa(i)
 		}
-		r, err := s.run(ctx, addr, srv, name)
+		r, err := s.run(ctx, servers, name)
 		if err != nil {
 			return nil, fmt.Errorf("step %d: %w", i, err)
 		}
@@ -225,9 +247,13 @@ func Run(ctx context.Context, addr string, srv *greetserver.GreetTripleServer) (
 
 // run makes the calls of s, with the request name, and checks what the
 // server saw.
-func (s Step) run(ctx context.Context, addr string, srv *greetserver.GreetTripleServer, name string) (Result, error) {
+func (s Step) run(ctx context.Context, servers Servers, name string) (Result, error) {
 	calls := max(s.calls, 1)
-	call, err := s.caller(addr)
+	url := "tri://" + servers.Addr
+	if s.hedge {
+		url += ";tri://" + servers.Fast
+	}
+	call, err := s.caller(url)
 	if err != nil {
 		return Result{}, err
 	}
@@ -245,7 +271,7 @@ func (s Step) run(ctx context.Context, addr string, srv *greetserver.GreetTriple
 	}
 	// A call may return before the server has ended an attempt it gave up
 	// on: wait for the server to end them all.
-	log, err := srv.Log(ctx, name)
+	log, err := servers.Srv.Log(ctx, name)
 	if err != nil {
 		return Result{}, err
 	}
@@ -277,6 +303,21 @@ func (s Step) run(ctx context.Context, addr string, srv *greetserver.GreetTriple
 			// makes the next: the second cannot come sooner.
 			r.Problem = fmt.Sprintf("the second attempt came %v into the call, before the limit of %v", r.Second.Round(time.Microsecond), limit)
 		}
+	case checkHedge:
+		// The fast provider answers every call, once; the slow one gets the
+		// first copy of some calls, which the fast one's answer to the
+		// second cancels.
+		r.SlowCopies = len(log)
+		for _, a := range log {
+			if a.Cut {
+				r.Cancelled++
+			}
+		}
+		r.Attempts = calls + len(log)
+		r.WantMin, r.WantMax = calls+1, 2*calls
+		if r.Cancelled != r.SlowCopies {
+			r.Problem = fmt.Sprintf("%d of the slow provider's %d copies were not cancelled", r.SlowCopies-r.Cancelled, r.SlowCopies)
+		}
 	case checkBudget:
 		// Each call fails every attempt, and may retry as often as
 		// greet.proto says, but the budget's gate closes once
@@ -300,6 +341,9 @@ func allowed(b dubboretry.Budget, calls int) int {
 	return int(math.Floor(b.Ratio*float64(calls) + 10*float64(b.MinRetriesPerSecond) + 1e-9))
 }
 
+// isOutage reports whether the step is one of the outage rows.
+func (s Step) isOutage() bool { return strings.HasPrefix(s.name, greetserver.OutagePrefix) }
+
 // methodName returns the name of the method the step calls.
 func (s Step) methodName() string {
 	if s.method == "" {
@@ -308,10 +352,11 @@ func (s Step) methodName() string {
 	return s.method
 }
 
-// caller returns a function that calls the step's method as the step says.
-func (s Step) caller(addr string) (func(context.Context, *greet.GreetRequest) error, error) {
+// caller returns a function that calls the step's method, on the
+// providers at url, as the step says.
+func (s Step) caller(url string) (func(context.Context, *greet.GreetRequest) error, error) {
 	method := s.methodName()
-	cli, err := client.NewClient(append([]client.ClientOption{client.WithClientURL("tri://" + addr)}, s.clientOpts...)...)
+	cli, err := client.NewClient(append([]client.ClientOption{client.WithClientURL(url)}, s.clientOpts...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -342,6 +387,8 @@ func (s Step) caller(addr string) (func(context.Context, *greet.GreetRequest) er
 		m = svc.GreetBackoff
 	case "GreetTimeout":
 		m = svc.GreetTimeout
+	case "GreetHedge":
+		m = svc.GreetHedge
 	default:
 		return nil, fmt.Errorf("no method %s", method)
 	}
@@ -363,6 +410,10 @@ func Print(w io.Writer, results []Result) error {
 		if r.Calls > 1 {
 			attempts = fmt.Sprintf("%.2f", r.PerCall())
 		}
+		if r.check == checkHedge {
+			// A call's first copy may have gone to either provider.
+			attempts = fmt.Sprintf("%.2f", r.PerCall())
+		}
 		result := "ok"
 		if r.Err != nil {
 			result = "failed: " + describeErr(r.Err)
@@ -376,10 +427,12 @@ func Print(w io.Writer, results []Result) error {
 			mark = addNote(&notes, backoffNote(r))
 		case r.check == checkTimeout:
 			mark = addNote(&notes, timeoutNote(r))
-		case r.Calls > 1 && outage == "":
+		case r.check == checkHedge:
+			mark = addNote(&notes, hedgeNote(r))
+		case r.isOutage() && outage == "":
 			outage = addNote(&notes, outageNote(results))
 			mark = outage
-		case r.Calls > 1:
+		case r.isOutage():
 			mark = outage
 		}
 		if mark != "" {
@@ -432,6 +485,14 @@ func timeoutNote(r Result) string {
 	return fmt.Sprintf("%s, and the second attempt\nbegin %v into the call.", cut, r.Second.Round(time.Millisecond))
 }
 
+// hedgeNote explains the hedging row r.
+func hedgeNote(r Result) string {
+	return fmt.Sprintf("A slow provider (it answers after %v) and a fast one: %d of the %d calls sent their first\n"+
+		"copy to the slow one, and a second to the fast one %v later, whose answer won; the slow\n"+
+		"provider saw %d of those %d copies cancelled.",
+		greetserver.SlowAttempt, r.SlowCopies, r.Calls, hedgingOf(r.methodName()).Delay, r.Cancelled, r.SlowCopies)
+}
+
 // outageNote explains the outage rows of results.
 func outageNote(results []Result) string {
 	var with, without *Result
@@ -439,7 +500,7 @@ func outageNote(results []Result) string {
 		switch {
 		case r.check == checkBudget:
 			with = &results[i]
-		case r.Calls > 1 && !r.withBudget:
+		case r.isOutage() && !r.withBudget:
 			without = &results[i]
 		}
 	}
@@ -525,11 +586,28 @@ func budgetOf() dubboretry.Budget {
 	if b == nil {
 		panic("greet.proto declares no budget for GreetService")
 	}
-	perSecond := b.GetMinRetriesPerSecond()
-	if perSecond == 0 {
-		perSecond = 10
+	perSecond := uint32(10) // unset: the default
+	if b.MinRetriesPerSecond != nil {
+		perSecond = b.GetMinRetriesPerSecond()
 	}
 	return dubboretry.Budget{Ratio: b.GetRatio(), MinRetriesPerSecond: perSecond}
+}
+
+// hedgingOf returns the hedging greet.proto declares for method.
+func hedgingOf(method string) dubboretry.Hedging {
+	h := methodRetry(method).GetHedging()
+	if h == nil {
+		panic("greet.proto declares no hedging for " + method)
+	}
+	return dubboretry.Hedging{MaxAttempts: h.GetMaxAttempts(), Delay: h.GetDelay().AsDuration(), DelayPercentile: h.GetDelayPercentile()}
+}
+
+// formatHedging formats h as greet.proto would declare it.
+func formatHedging(h dubboretry.Hedging) string {
+	if h.Delay > 0 {
+		return fmt.Sprintf("{max_attempts: %d, delay: %v}", h.MaxAttempts, h.Delay)
+	}
+	return fmt.Sprintf("{max_attempts: %d, delay_percentile: %v}", h.MaxAttempts, h.DelayPercentile)
 }
 
 // formatBackoff formats b as greet.proto would declare it.
@@ -548,4 +626,29 @@ func formatBackoff(b dubboretry.Backoff) string {
 // filled in.
 func formatBudget(b dubboretry.Budget) string {
 	return fmt.Sprintf("{ratio: %v, min_retries_per_second: %d}", b.Ratio, b.MinRetriesPerSecond)
+}
+
+// PolicyOptions are the options of the service whose effective policy the
+// walkthrough prints: a layer of each kind over greet.proto's.
+var (
+	PolicyClientOptions  = []client.ClientOption{client.WithClientRetries(1), client.WithClientRequestTimeout(2 * time.Second)}
+	PolicyServiceOptions = []client.ReferenceOption{
+		client.WithMethod(&global.MethodConfig{Name: "GreetRetry", Retries: "5"}),
+		client.WithRequestTimeout(time.Second),
+		dubboretry.WithMethodBackoff("GreetRetry", 10*time.Millisecond, 0, 0),
+	}
+)
+
+// EffectivePolicy creates GreetService on the server at addr with
+// PolicyClientOptions and PolicyServiceOptions, and returns its policy.
+func EffectivePolicy(addr string) (*dubboretry.Policy, error) {
+	cli, err := client.NewClient(append([]client.ClientOption{client.WithClientURL("tri://" + addr)}, PolicyClientOptions...)...)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := greet.NewGreetService(cli, PolicyServiceOptions...)
+	if err != nil {
+		return nil, err
+	}
+	return dubboretry.PolicyOf(svc), nil
 }

@@ -3,6 +3,8 @@ package walkthrough
 import (
 	"context"
 	"math/rand/v2"
+	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -11,17 +13,23 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/server"
 	"github.com/dubbogo/gost/log/logger"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/greetserver"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/loopback"
 	greet "github.com/dubbo-retry/protoc-gen-go-retry/example/proto"
 )
 
-// TestWalkthrough runs the demo's calls on a real server: each layer must
+func TestMain(m *testing.M) {
+	ServeFastIfAsked()
+	os.Exit(m.Run())
+}
+
+// TestWalkthrough runs the demo's calls on real servers: each layer must
 // give the attempts and the outcome the precedence table says, and each
 // part of greet.proto's policy what it promises.
 func TestWalkthrough(t *testing.T) {
 	logger.SetLoggerLevel("fatal")
-	handler := &greetserver.GreetTripleServer{}
+	handler := &greetserver.GreetTripleServer{Slow: true}
 	addr, stop, err := loopback.Serve(func(srv *server.Server) error {
 		return greet.RegisterGreetServiceHandler(srv, handler)
 	})
@@ -32,7 +40,12 @@ func TestWalkthrough(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	results, err := Run(ctx, addr, handler)
+	fast, stopFast, err := StartFast()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopFast()
+	results, err := Run(ctx, Servers{Addr: addr, Srv: handler, Fast: fast})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,9 +114,44 @@ func TestWalkthrough(t *testing.T) {
 			t.Errorf("the second attempt came %v into the call, before the first's limit of 300ms", r.Second)
 		}
 	})
+	t.Run("hedging", func(t *testing.T) {
+		r := find("hedging", func(r Result) bool { return r.check == checkHedge })
+		if r.Err != nil || r.SlowCopies == 0 || r.Cancelled != r.SlowCopies || r.Attempts != r.Calls+r.SlowCopies {
+			t.Errorf("%d calls: error %v, %d attempts, %d copies on the slow provider of which %d cancelled;"+
+				" want success, some copies on the slow provider, every one cancelled, and a copy to the fast one for each",
+				r.Calls, r.Err, r.Attempts, r.SlowCopies, r.Cancelled)
+		}
+	})
+	t.Run("effective policy", func(t *testing.T) {
+		p, err := EffectivePolicy(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		retry, hedge, greet := p.Method("GreetRetry"), p.Method("GreetHedge"), p.Method("Greet")
+		if retry == nil || hedge == nil || greet == nil {
+			t.Fatalf("methods of the policy: %+v", p.Methods)
+		}
+		for _, c := range []struct {
+			what      string
+			got, want any
+		}{
+			{"GreetRetry's retries", retry.Retries, dubboretry.Value[int]{Value: 5, From: dubboretry.MethodOption}},
+			{"Greet's retries", greet.Retries, dubboretry.Value[int]{Value: 1, From: dubboretry.Client}},
+			{"GreetRetry's timeout", retry.Timeout, dubboretry.Value[time.Duration]{Value: time.Second, From: dubboretry.ServiceOption}},
+			{"GreetRetry's retry_on", retry.RetryOn.From, dubboretry.ProtoMethod},
+			{"GreetRetry's backoff", retry.Backoff.From, dubboretry.MethodOption},
+			{"GreetHedge's hedging", hedge.Hedging, dubboretry.Value[dubboretry.Hedging]{
+				Value: dubboretry.Hedging{MaxAttempts: 2, Delay: 50 * time.Millisecond}, From: dubboretry.ProtoMethod}},
+			{"the budget", p.Budget.From, dubboretry.ProtoService},
+		} {
+			if !reflect.DeepEqual(c.got, c.want) {
+				t.Errorf("%s: %+v, want %+v", c.what, c.got, c.want)
+			}
+		}
+	})
 	t.Run("budget", func(t *testing.T) {
 		with := find("the budget", func(r Result) bool { return r.check == checkBudget })
-		without := find("no budget", func(r Result) bool { return r.Calls > 1 && !r.withBudget })
+		without := find("no budget", func(r Result) bool { return r.isOutage() && !r.withBudget })
 		if without.Attempts != 4*without.Calls {
 			t.Errorf("without a budget: %d attempts for %d calls, want 4 a call", without.Attempts, without.Calls)
 		}

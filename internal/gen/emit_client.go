@@ -96,9 +96,11 @@ func constructorDoc(cfg Config, f *file, s *service) *doc {
 		" a unary call is limited to the timeout that wins, even when the caller's context has a deadline, which" +
 		" then bounds the whole call.")
 	if b := s.budget; b.Source != NoDefault {
-		d.para().text(fmt.Sprintf("Its retries, in this process, may add at most %s%% of its calls, plus %d a second,"+
-			" over any 10 s: a budget set by %s. A retry the budget refuses is not made.",
-			strconv.FormatFloat(b.Value.Ratio*100, 'g', 6, 64), b.Value.MinRetriesPerSecond, budgetSourceDoc(f, s, b.Source)))
+		d.para().text(fmt.Sprintf("Its retries and hedged copies, in this process, have a budget, set by %s: one is made"+
+			" only if, counting it, those of the last 10 s number at most %s%% of the service's calls of the last 11 s,"+
+			" plus %d; and once five in a row have failed, at most one every 10 s is made, until an attempt succeeds."+
+			" A retry the budget refuses is not made, and nothing is charged for one that is not sent.",
+			budgetSourceDoc(f, s, b.Source), strconv.FormatFloat(b.Value.Ratio*100, 'g', 6, 64), 10*b.Value.MinRetriesPerSecond))
 	}
 	if cfg.PublishDefaults && s.hasRetries() {
 		d.para().text("Its providers publish the .proto's retries on their URLs (the file was generated with" +

@@ -20,10 +20,11 @@ import (
 )
 
 func main() {
+	walkthrough.ServeFastIfAsked()
 	// dubbo-go logs every failed call; the table says what happened.
 	logger.SetLoggerLevel("fatal")
 
-	handler := &greetserver.GreetTripleServer{}
+	handler := &greetserver.GreetTripleServer{Slow: true}
 	addr, stop, err := loopback.Serve(func(srv *server.Server) error {
 		return greet.RegisterGreetServiceHandler(srv, handler)
 	})
@@ -32,14 +33,21 @@ func main() {
 		os.Exit(1)
 	}
 	defer stop()
+	fast, stopFast, err := walkthrough.StartFast()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "walkthrough: starting the second server:", err)
+		os.Exit(1)
+	}
+	defer stopFast()
 
 	fmt.Printf("GreetService on %s fails the first %d attempts of a call, then answers,\n"+
 		"unless the request asks it to fail every attempt (with INVALID_ARGUMENT, or UNAVAILABLE\n"+
-		"in an outage) or to take %v over its first.\n\n",
-		addr, greetserver.Failures, greetserver.SlowAttempt)
+		"in an outage) or to take %v over its first. A second server, on %s,\n"+
+		"serves the hedging row.\n\n",
+		addr, greetserver.Failures, greetserver.SlowAttempt, fast)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	results, err := walkthrough.Run(ctx, addr, handler)
+	results, err := walkthrough.Run(ctx, walkthrough.Servers{Addr: addr, Srv: handler, Fast: fast})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "walkthrough:", err)
 		os.Exit(1)
@@ -48,6 +56,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "walkthrough:", err)
 		os.Exit(1)
 	}
+	policy, err := walkthrough.EffectivePolicy(addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "walkthrough:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("\nThe effective policy of GreetService created with client.WithClientRetries(1),\n"+
+		"client.WithClientRequestTimeout(2s), then client.WithMethod(GreetRetry, Retries: \"5\"),\n"+
+		"client.WithRequestTimeout(1s) and dubboretry.WithMethodBackoff(\"GreetRetry\", 10ms, 0, 0)\n"+
+		"(dubboretry.PolicyOf(svc)):\n\n%s", policy)
 	for _, r := range results {
 		if !r.OK() {
 			os.Exit(1)
