@@ -1,6 +1,6 @@
-// Command server serves shop.v1.CartService on 127.0.0.1. Each of its
-// methods fails the first two attempts for a cart, as a store whose
-// inventory is briefly unavailable would.
+// Command server serves shop.v1.CartService on 127.0.0.1. Each method fails
+// the first two attempts for a cart, as a store whose inventory is briefly
+// unavailable would.
 package main
 
 import (
@@ -18,12 +18,11 @@ import (
 	shopv1 "example.com/shop/shop/v1"
 )
 
-// CartServer implements shopv1.CartServiceHandler. It must be exported:
-// dubbo-go registers a handler under the name of its type, and refuses one
-// whose type is not exported.
+// CartServer implements shopv1.CartServiceHandler. Its type must be
+// exported: dubbo-go refuses to register a handler whose type is not.
 type CartServer struct {
 	mu       sync.Mutex
-	attempts map[string]int // attempts by method and cart
+	attempts map[string]int // by method and cart
 }
 
 func (s *CartServer) GetCart(_ context.Context, req *shopv1.GetCartRequest) (*shopv1.Cart, error) {
@@ -40,7 +39,8 @@ func (s *CartServer) Checkout(_ context.Context, req *shopv1.CheckoutRequest) (*
 	return &shopv1.Order{OrderId: "order-" + req.CartId}, nil
 }
 
-// attempt counts an attempt of method for a cart and fails the first two.
+// attempt fails the first two attempts of method for a cart, with a Triple
+// error: dubbo-go never retries a plain error.
 func (s *CartServer) attempt(method, cart string) error {
 	s.mu.Lock()
 	s.attempts[method+" "+cart]++
@@ -48,11 +48,7 @@ func (s *CartServer) attempt(method, cart string) error {
 	s.mu.Unlock()
 	log.Printf("%s(%s): attempt %d", method, cart, n)
 	if n <= 2 {
-		// The client retries a Triple error whose code is not
-		// CodeBizError. A plain error (errors.New) reaches it as a
-		// business error, which it never retries.
-		return triple_protocol.NewError(triple_protocol.CodeUnavailable,
-			fmt.Errorf("attempt %d: the inventory is unavailable", n))
+		return triple_protocol.NewError(triple_protocol.CodeUnavailable, fmt.Errorf("attempt %d: the inventory is unavailable", n))
 	}
 	return nil
 }
@@ -60,21 +56,14 @@ func (s *CartServer) attempt(method, cart string) error {
 func main() {
 	port := flag.Int("port", 20000, "the port to serve on, on 127.0.0.1")
 	flag.Parse()
-
 	srv, err := server.NewServer(server.WithServerProtocol(
-		protocol.WithTriple(),
-		protocol.WithIp("127.0.0.1"),
-		protocol.WithPort(*port),
-	))
+		protocol.WithTriple(), protocol.WithIp("127.0.0.1"), protocol.WithPort(*port)))
 	if err != nil {
 		log.Fatal(err)
 	}
-	handler := &CartServer{attempts: make(map[string]int)}
-	if err := shopv1.RegisterCartServiceHandler(srv, handler); err != nil {
+	if err := shopv1.RegisterCartServiceHandler(srv, &CartServer{attempts: map[string]int{}}); err != nil {
 		log.Fatal(err)
 	}
 	log.Printf("serving shop.v1.CartService on 127.0.0.1:%d", *port)
-	if err := srv.Serve(); err != nil {
-		log.Fatal(err)
-	}
+	log.Fatal(srv.Serve())
 }
