@@ -1,5 +1,5 @@
 // Build tools, kept out of the root go.mod so that users of the options
-// package do not inherit them (DESIGN.md §7). Run them from the repository
+// package do not inherit them. Run them from the repository
 // root with: go tool -modfile=tools/buf.go.mod buf ...
 module github.com/dubbo-retry/protoc-gen-go-retry
 

@@ -1,4 +1,4 @@
-// Command hedge runs the hedging measurement of the README: the Triple
+// Command hedge runs the hedging measurement of docs/policies.md ("Hedging"): the Triple
 // client that protoc-gen-go-retry generates (dubbo-go v3.3.2, with the
 // runtime dubboretry) calls the three methods of hedge.v1.HedgeService
 // (hedge.proto: Plain, no hedging; Fixed, hedged after 20 ms; Adaptive,

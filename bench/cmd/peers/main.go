@@ -1,4 +1,4 @@
-// Command peers runs the peer comparison of the README: the Triple client
+// Command peers runs the peer comparison of docs/policies.md ("The budget"): the Triple client
 // that protoc-gen-go-retry generates (dubbo-go v3.3.2, with the runtime
 // dubboretry and the budget its .proto declares) and a grpc-go client (with
 // the same retry policy and retryThrottling), on the same scenarios against

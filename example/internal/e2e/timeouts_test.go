@@ -211,7 +211,7 @@ func TestNoTimeoutLeak(t *testing.T) {
 // (cli.DialWithInfo, without the runtime's layering): docs/design.md,
 // "Timeouts". Only the client's timeout limits an attempt, and only when
 // the caller's context has no deadline. If dubbo-go changes this, this test
-// fails: update the design and the README.
+// fails: update docs/design.md and docs/policies.md ("Timeouts").
 func TestDubboTimeouts(t *testing.T) {
 	noTimeout := func(clientOpts []client.ClientOption, serviceOpts ...client.ReferenceOption) func(*testing.T) slowMethod {
 		return func(t *testing.T) slowMethod {
