@@ -250,6 +250,9 @@ func start() (string, error) {
 	if err := e2ev1.RegisterFullPolicyServiceHandler(srv, &FullPolicyHandler{}); err != nil {
 		return "", err
 	}
+	if err := e2ev1.RegisterHedgeServiceHandler(srv, &HedgeHandler{}); err != nil {
+		return "", err
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 

@@ -1,11 +1,12 @@
 // Package policy tests the runtime module dubboretry end to end: retry_on,
-// backoff and budget as the .proto declares them (testdata/proto/e2e/v1/
-// policy.proto), which the generated NewXxxService hands to dubboretry
-// (layer 2), and as callers override them (dubboretry.With…, layer 3), on
-// real Triple servers that count the attempts they see. Services whose
-// .proto declares no policy (LayerService, PlainService) show that they
-// keep dubbo-go's failover, and serve as hosts for dubboretry.Defaults
-// given by hand, where the API itself is tested.
+// backoff, budget and hedging as the .proto declares them
+// (testdata/proto/e2e/v1/policy.proto), which the generated NewXxxService
+// hands to dubboretry (layer 2), and as callers override them
+// (dubboretry.With…, layer 3), on real Triple servers that count the
+// attempts they see. Services whose .proto declares no policy
+// (LayerService, PlainService) show that they keep dubbo-go's failover, and
+// serve as hosts for dubboretry.Defaults given by hand, where the API
+// itself is tested.
 //
 // One server runs in the test process. Tests that need several providers
 // of one service run them as processes of their own (package provider; a
@@ -61,6 +62,7 @@ func register(srv *server.Server, u handlers.Unary) error {
 		e2ev1.RegisterSpareBudgetServiceHandler(srv, &handlers.SpareBudgetServer{Unary: u}),
 		e2ev1.RegisterLooseBudgetServiceHandler(srv, &handlers.LooseBudgetServer{Unary: u}),
 		e2ev1.RegisterFullPolicyServiceHandler(srv, &handlers.FullPolicyServer{Unary: u}),
+		e2ev1.RegisterHedgeServiceHandler(srv, &handlers.HedgeServer{Unary: u}),
 	)
 }
 
