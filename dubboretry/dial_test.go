@@ -565,7 +565,7 @@ func TestEffectivePolicy(t *testing.T) {
 		got, want any
 	}{
 		{"Declared retries", p.Method("Declared").Retries, Value[int]{3, ProtoMethod}},
-		{"Read retries", p.Method("Read").Retries, Value[int]{7, Client}},
+		{"Read retries: its copies", p.Method("Read").Retries, Value[int]{1, ProtoFile}},
 		{"Write retries", p.Method("Write").Retries, Value[int]{4, MethodOption}},
 		{"Declared timeout", p.Method("Declared").Timeout, Value[time.Duration]{3 * time.Second, ServiceOption}},
 		{"Write timeout", p.Method("Write").Timeout, Value[time.Duration]{2 * time.Second, MethodOption}},
@@ -581,5 +581,53 @@ func TestEffectivePolicy(t *testing.T) {
 	}
 	if s := p.String(); !strings.Contains(s, "Declared") || !strings.Contains(s, "budget: none by service option") {
 		t.Errorf("String():\n%s", s)
+	}
+}
+
+// A hedged method's copies are its retries: the retries the caller sets
+// when creating the service cap the .proto's hedging, and hedging the
+// caller asks for is not capped by them.
+func TestHedgedRetries(t *testing.T) {
+	three := Hedging{MaxAttempts: 3, Delay: time.Millisecond}
+	svc := &Service{Name: "s", Methods: []Method{
+		{Name: "Read", Idempotent: true, Hedging: three, HedgingFrom: ProtoMethod},
+	}}
+	for _, c := range []struct {
+		name          string
+		clientRetries string
+		opts          []client.ReferenceOption
+		retries       Value[int]
+		hedging       Value[Hedging]
+	}{
+		{"the .proto's", "", nil, Value[int]{2, ProtoMethod}, Value[Hedging]{three, ProtoMethod}},
+		{"the client's retries are below the .proto", "0", nil, Value[int]{2, ProtoMethod}, Value[Hedging]{three, ProtoMethod}},
+		{"WithRetries(1) caps the copies at 2", "", []client.ReferenceOption{client.WithRetries(1)},
+			Value[int]{1, ProtoMethod}, Value[Hedging]{Hedging{2, time.Millisecond, 0}, ProtoMethod}},
+		{"WithRetries(5) does not raise them", "", []client.ReferenceOption{client.WithRetries(5)},
+			Value[int]{2, ProtoMethod}, Value[Hedging]{three, ProtoMethod}},
+		{"WithMethod Retries 0 turns hedging off", "", []client.ReferenceOption{
+			client.WithMethod(&global.MethodConfig{Name: "Read", Retries: "0"})},
+			Value[int]{0, MethodOption}, Value[Hedging]{From: MethodOption}},
+		{"WithHedging is not capped by WithRetries", "", []client.ReferenceOption{
+			client.WithRetries(0), WithHedging(Hedging{MaxAttempts: 4, Delay: time.Second})},
+			Value[int]{3, ServiceOption}, Value[Hedging]{Hedging{4, time.Second, 0}, ServiceOption}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l, all, err := svc.options(c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref := applyOptions(shared(c.clientRetries), all...)
+			read := l.policy.Method("Read")
+			if read.Retries != c.retries {
+				t.Errorf("retries: %+v, want %+v", read.Retries, c.retries)
+			}
+			if read.Hedging != c.hedging {
+				t.Errorf("hedging: %+v, want %+v", read.Hedging, c.hedging)
+			}
+			if got := resolved(t, ref).rule("Read").hedging; got != c.hedging.Value {
+				t.Errorf("the cluster hedges with %+v, want %+v", got, c.hedging.Value)
+			}
+		})
 	}
 }

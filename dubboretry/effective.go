@@ -37,8 +37,8 @@ type Policy struct {
 // provider's URL with the consumer's (docs/design.md, "Registries").
 type MethodPolicy struct {
 	Name string
-	// Retries are the retries after the first attempt. A hedged method
-	// makes none: its copies are its retries.
+	// Retries are the retries after the first attempt. A hedged method's
+	// retries are its copies after the first, and come from its hedging.
 	Retries Value[int]
 	// Timeout limits each attempt. Where it is the client's or dubbo-go's,
 	// it limits an attempt only when the caller's context has no deadline,
@@ -120,10 +120,32 @@ func (l *layering) resolvePolicy(o *client.ReferenceOptions, opts *layer, servic
 			mp.Hedging = firstValue(
 				hedgingValue(layer3, MethodOption), hedgingValue(&opts.service, ServiceOption),
 				Value[Hedging]{m.Hedging, m.HedgingFrom}, mp.Hedging)
+			capCopies(&mp)
 		}
 		p.Methods = append(p.Methods, mp)
 	}
 	return p
+}
+
+// capCopies settles the retries of a hedged method, whose copies are its
+// retries. Retries the caller set when creating the service
+// (client.WithRetries, client.WithMethod) cap the copies of the .proto's
+// hedging at retries + 1: the caller's "at most n retries" holds for copies
+// too, and 0 turns hedging off. Hedging the caller asked for
+// (WithHedging, WithMethodHedging) is the caller's own, more specific, word
+// and is not capped. client.WithCallRetries caps each call (invokeHedged).
+func capCopies(mp *MethodPolicy) {
+	h, r := &mp.Hedging, mp.Retries
+	if (r.From == ServiceOption || r.From == MethodOption) && h.From.isProto() && r.Value+1 < int(h.Value.MaxAttempts) {
+		if r.Value == 0 {
+			*h = Value[Hedging]{From: r.From}
+			return
+		}
+		h.Value.MaxAttempts = uint32(r.Value + 1)
+	}
+	if h.Value.MaxAttempts > 0 {
+		mp.Retries = Value[int]{int(h.Value.MaxAttempts) - 1, h.From}
+	}
 }
 
 // clientValues are a method's values of layers 1 and 0: the client's, else
@@ -223,6 +245,8 @@ func (p *Policy) encode(s *Service, published bool) string {
 			b.add(mp.Name, kindHedging, hedgingArg(&v.Value))
 		}
 		switch r := mp.Retries; {
+		case mp.Hedging.Value.MaxAttempts > 0:
+			// The copies are the hedging's, said above.
 		case r.From == MethodOption || r.From.isProto(),
 			r.From == ServiceOption && published && m.RetriesFrom != NotSet:
 			b.add(mp.Name, kindRetries, strconv.Itoa(r.Value))

@@ -385,6 +385,12 @@ func TestHedgeLayers(t *testing.T) {
 		{"WithoutHedging, WithMethodHedging(Read, 3 copies)", []client.ReferenceOption{dubboretry.WithoutHedging(), dubboretry.WithMethodHedging("Read", hedge3)}, false, []handlers.Step{hang, hang}, nil, 3, 0},
 		{"WithMethodHedging(Read, 3 copies), WithoutHedging", []client.ReferenceOption{dubboretry.WithMethodHedging("Read", hedge3), dubboretry.WithoutHedging()}, false, []handlers.Step{hang, hang}, nil, 3, 0},
 
+		{"client.WithMethod(Read, Retries 0): no copy", []client.ReferenceOption{
+			client.WithMethod(&global.MethodConfig{Name: "Read", Retries: "0"})}, false, []handlers.Step{slow}, nil, 1, 0},
+		{"client.WithRetries(0): no copy", []client.ReferenceOption{client.WithRetries(0)}, false, []handlers.Step{slow}, nil, 1, 0},
+		{"client.WithRetries(0), WithHedging(3 copies)", []client.ReferenceOption{client.WithRetries(0), dubboretry.WithHedging(hedge3)},
+			false, []handlers.Step{hang, hang}, nil, 3, 0},
+
 		{".proto, WithCallRetries(0)", nil, false, []handlers.Step{slow}, []client.CallOption{client.WithCallRetries(0)}, 1, 0},
 		{"WithHedging(3 copies), WithCallRetries(0)", []client.ReferenceOption{dubboretry.WithHedging(hedge3)}, false, []handlers.Step{slow}, []client.CallOption{client.WithCallRetries(0)}, 1, 0},
 		{"WithHedging(3 copies), WithCallRetries(1)", []client.ReferenceOption{dubboretry.WithHedging(hedge3)}, false, []handlers.Step{hang, hang},
