@@ -50,6 +50,14 @@ type env struct {
 	// after returns a channel that receives when d has passed, and a
 	// function that stops it; nil: a timer. Hedging waits on it.
 	after func(d time.Duration) (<-chan time.Time, func())
+	// noMetrics records no metrics, for the tests that compare the cost
+	// of recording them with the global no-op provider to none.
+	noMetrics bool
+	// logf writes the log's lines; nil: dubbo-go's logger, at Warn level.
+	logf func(format string, args ...any)
+	// logSchedule makes the log flush after d; nil: a timer. The log reads
+	// the clock now.
+	logSchedule func(l *failureLog, d time.Duration)
 }
 
 // invoker is the cluster invoker of one service: failover's, with the
@@ -61,6 +69,8 @@ type invoker struct {
 	// parameter written by hand.
 	err     error
 	service string // the service key, for messages
+	metrics *serviceMetrics
+	log     *failureLog
 	table   *table
 	budget  *budget
 	sleep   func(context.Context, time.Duration) bool
@@ -79,10 +89,19 @@ func newInvoker(dir directory.Directory, e env) *invoker {
 	t, err := readTable(u)
 	if err != nil {
 		c.err = fmt.Errorf("dubboretry: the retry policy of service %s: %v", c.service, err)
-		logger.Errorf("[Cluster][dubboretry] %v", c.err)
+		// Warn: dubbo-go's default logger adds a stack trace to an Error.
+		logger.Warnf("[Cluster][dubboretry] %v", c.err)
 		return c
 	}
 	c.table = t
+	if !e.noMetrics {
+		c.metrics = newServiceMetrics(u)
+	}
+	var name string
+	if u != nil {
+		name = u.Service()
+	}
+	c.log = newFailureLog(name, e.now, e.logSchedule, e.logf)
 	for name, r := range t.methods {
 		if r.hedging.DelayPercentile > 0 {
 			r.latencies = sharedLatencies(c.service, name, r.hedging.DelayPercentile)
@@ -142,9 +161,11 @@ func (c *invoker) Invoke(ctx context.Context, inv protocolbase.Invocation) resul
 func (c *invoker) invokeUnary(ctx context.Context, inv protocolbase.Invocation) result.Result {
 	method := inv.ActualMethodName()
 	r, bg := c.table.rule(method), c.budget
+	rec := startCall(c.metrics.method(method))
+	defer rec.end(ctx)
 	invokers := c.Directory.List(inv)
 	if r.hedging.MaxAttempts > 0 && len(invokers) > 0 {
-		return c.invokeHedged(ctx, inv, method, r, invokers)
+		return c.invokeHedged(ctx, inv, method, r, invokers, &rec)
 	}
 	// The URL of a provider tells the retries and timeout where no layer
 	// does: read again when the first provider is listed.
@@ -163,7 +184,7 @@ func (c *invoker) invokeUnary(ctx context.Context, inv protocolbase.Invocation) 
 	)
 	for i := 0; i <= retries; i++ {
 		if i > 0 {
-			if why := c.await(ctx, r, bg, i); why != "" {
+			if why := c.await(ctx, r, bg, i, &rec); why != "" {
 				return c.end(method, retries, len(invoked), why, res, unsent)
 			}
 			if err := c.CheckWhetherDestroyed(); err != nil {
@@ -197,11 +218,13 @@ func (c *invoker) invokeUnary(ctx context.Context, inv protocolbase.Invocation) 
 		case !retry:
 			bg.deposit()
 		case !bg.withdraw():
-			return c.end(method, retries, len(invoked), "retry budget exhausted", res, nil)
+			rec.m.budgetRefused(ctx)
+			return c.end(method, retries, len(invoked), whyBudget, res, nil)
 		}
 		invoked = append(invoked, ivk)
 		unsent = nil
-		res = attempt(ctx, ivk, inv, limit)
+		rec.attempts++
+		res = attempt(ctx, ivk, inv, limit, rec.m)
 		err := res.Error()
 		done := err == nil || !r.retryable(err)
 		if bg != nil && ctx.Err() == nil {
@@ -222,12 +245,20 @@ func (c *invoker) end(method string, retries, attempts int, why string, res resu
 	if res == nil {
 		res = &result.RPCResult{Err: unsent}
 	}
-	c.logFailure(method, retries, attempts, why, res)
+	refused := 0
+	if why == whyBudget {
+		refused = 1
+	}
+	c.logFailure(method, retries, attempts, why, res, refused)
 	return res
 }
 
+// whyBudget is why a call ends when the budget refuses its retry.
+const whyBudget = "retry budget exhausted"
+
 // await decides whether retry n (n = 1, 2, ...) of a failed unary call is
-// made, and waits for its delay. It returns why not, or "".
+// made, and waits for its delay, which it adds to rec. It returns why not,
+// or "".
 //
 // A call whose context has ended makes no retry (failover would make them
 // all, each failing at once). The budget is asked before the delay, so that
@@ -235,12 +266,13 @@ func (c *invoker) end(method string, retries, attempts int, why string, res resu
 // is sent. A delay that would end after the caller's deadline is not
 // waited: the call ends at once. A delay the context cuts short ends the
 // call then.
-func (c *invoker) await(ctx context.Context, r *rule, bg *budget, n int) string {
+func (c *invoker) await(ctx context.Context, r *rule, bg *budget, n int, rec *callRecord) string {
 	if ctx.Err() != nil {
 		return "context ended"
 	}
 	if bg != nil && !bg.allows() {
-		return "retry budget exhausted"
+		rec.m.budgetRefused(ctx)
+		return whyBudget
 	}
 	if r.backoff.Initial <= 0 {
 		return ""
@@ -252,9 +284,12 @@ func (c *invoker) await(ctx context.Context, r *rule, bg *budget, n int) string 
 	if deadline, ok := ctx.Deadline(); ok && !c.now().Add(d).Before(deadline) {
 		return "the backoff delay ends after the caller's deadline"
 	}
+	start := time.Now()
 	if !c.sleep(ctx, d) {
+		rec.waited += min(d, time.Since(start))
 		return "context ended during backoff"
 	}
+	rec.waited += d
 	return ""
 }
 
@@ -297,9 +332,14 @@ func (c *invoker) invokeStream(ctx context.Context, inv protocolbase.Invocation)
 	return res
 }
 
-func (c *invoker) logFailure(method string, retries, attempts int, why string, res result.Result) {
-	logger.Errorf("[Cluster][dubboretry] invoke failed: %s, method=%s service=%s retries=%d attempts=%d lastErr=%v",
-		why, method, c.GetURL().Service(), retries, attempts, res.Error())
+// logFailure reports a call that failed after retries (or hedged copies)
+// of which attempts were sent, and refused retries the budget refused, to
+// the service's log. A call that was never going to retry is not logged.
+func (c *invoker) logFailure(method string, retries, attempts int, why string, res result.Result, refused int) {
+	if retries <= 0 {
+		return
+	}
+	c.log.failedCall(failure{method: method, why: why, retries: retries, attempts: attempts, err: res.Error()}, refused)
 }
 
 // getRetries returns the retries of a call: the call's
@@ -355,8 +395,20 @@ func attemptLimit(invokers []protocolbase.Invoker, method string, inv protocolba
 
 // attempt makes one attempt of a call on ivk, limited to limit if it is
 // above 0: each attempt gets a full limit of its own, and the caller's
-// deadline still bounds the whole call.
-func attempt(ctx context.Context, ivk protocolbase.Invoker, inv protocolbase.Invocation, limit time.Duration) result.Result {
+// deadline still bounds the whole call. m (nil: none) records it.
+func attempt(ctx context.Context, ivk protocolbase.Invoker, inv protocolbase.Invocation, limit time.Duration, m *methodMetrics) result.Result {
+	if m == nil {
+		return limitedAttempt(ctx, ivk, inv, limit)
+	}
+	m.attemptStarted(ctx)
+	start := time.Now()
+	res := limitedAttempt(ctx, ivk, inv, limit)
+	m.attemptEnded(ctx, time.Since(start), res.Error())
+	return res
+}
+
+// limitedAttempt is attempt, unrecorded.
+func limitedAttempt(ctx context.Context, ivk protocolbase.Invoker, inv protocolbase.Invocation, limit time.Duration) result.Result {
 	if limit <= 0 {
 		return ivk.Invoke(ctx, inv)
 	}

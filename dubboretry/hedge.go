@@ -34,11 +34,21 @@ import (
 // the answer into the reply. The winner's reply is copied into the
 // caller's.
 
-// invokeHedged makes a hedged call of method with rule r. invokers is the
-// first listing, not empty.
+// invokeHedged makes a hedged call of method with rule r, which rec
+// records. invokers is the first listing, not empty.
 func (c *invoker) invokeHedged(ctx context.Context, inv protocolbase.Invocation, method string, r *rule,
-	invokers []protocolbase.Invoker) result.Result {
-	bg := c.budget
+	invokers []protocolbase.Invoker, rec *callRecord) result.Result {
+	bg, m := c.budget, rec.m
+	refused := 0 // copies the budget refused
+	// allows asks the budget for a copy before one is sent.
+	allows := func() bool {
+		if bg == nil || bg.allows() {
+			return true
+		}
+		refused++
+		m.budgetRefused(ctx)
+		return false
+	}
 	copies := int(r.hedging.MaxAttempts)
 	if n, ok := callRetries(inv); ok {
 		// client.WithCallRetries(0) sends no extra copy.
@@ -76,14 +86,19 @@ func (c *invoker) invokeHedged(ctx context.Context, inv protocolbase.Invocation,
 		case !retry:
 			bg.deposit()
 		case !bg.withdraw():
+			refused++
+			m.budgetRefused(ctx)
 			return false
 		}
 		invoked = append(invoked, ivk)
+		rec.attempts++
 		pending++
 		copyInv := cloneInvocation(inv)
 		go func() {
 			start := time.Now()
-			res := attempt(ctx, ivk, copyInv, limit)
+			// A losing copy records its attempt when it ends, after the
+			// call: cancelled, unless its answer was on its way.
+			res := attempt(ctx, ivk, copyInv, limit, m)
 			answers <- answer{res, copyInv, retry, time.Since(start)}
 		}()
 		return true
@@ -119,24 +134,26 @@ func (c *invoker) invokeHedged(ctx context.Context, inv protocolbase.Invocation,
 			if err == nil {
 				r.latencies.record(a.took)
 				copyReply(inv, a.inv)
+				c.log.refusedRetries(refused)
 				return a.res
 			}
 			if done {
+				c.log.refusedRetries(refused)
 				return a.res
 			}
 			// A failure the method retries sends the next copy at once.
-			if ctx.Err() == nil && len(invoked) < copies && (bg == nil || bg.allows()) && send() {
+			if ctx.Err() == nil && len(invoked) < copies && allows() && send() {
 				arm()
 			}
 		case <-tick:
-			if ctx.Err() == nil && (bg == nil || bg.allows()) && send() {
+			if ctx.Err() == nil && allows() && send() {
 				arm()
 			} else {
 				tick = nil // no more copies for want of an answer
 			}
 		}
 	}
-	c.logFailure(method, copies-1, len(invoked), "every copy failed", last.res)
+	c.logFailure(method, copies-1, len(invoked), "every copy failed", last.res, refused)
 	return last.res
 }
 

@@ -8,6 +8,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/common/constant"
 	"dubbo.apache.org/dubbo-go/v3/global"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // WithRetryOn retries the service's failed calls only when their Triple code
@@ -148,6 +149,29 @@ func WithJitterSeed(seed uint64) client.ReferenceOption {
 	v := strconv.FormatUint(seed, 10)
 	return func(o *client.ReferenceOptions) {
 		setParam(o, paramSeed, v)
+	}
+}
+
+// WithMeterProvider records the metrics of the service's calls with mp
+// instead of the global MeterProvider (otel.GetMeterProvider()). nil means
+// the global one. It reaches the service it is given to alone, and selects
+// this package's cluster for it, as every option of this package does: a
+// service the caller puts on another cluster (client.WithClusterFailFast…)
+// records no metrics. Streams record none.
+//
+// mp is kept, for the life of the process, in a registry of this package
+// that the reference's parameter dubboretry.meter names: options reach the
+// cluster as reference parameters, which are strings. The registry holds
+// each provider once (a provider that is not a pointer, once per
+// WithMeterProvider).
+func WithMeterProvider(mp metric.MeterProvider) client.ReferenceOption {
+	id := meterProviders.add(mp)
+	return func(o *client.ReferenceOptions) {
+		o.Reference = o.Reference.Clone()
+		if id == "" {
+			delete(o.Reference.Params, paramMeter)
+		}
+		usePolicy(o.Reference, paramMeter, id)
 	}
 }
 
