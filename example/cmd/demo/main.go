@@ -4,12 +4,20 @@
 // free loopback port. Run it from the repository root with
 //
 //	go -C example run ./cmd/demo
+//
+// With -metrics 127.0.0.1:0, the walkthrough also serves the metrics of
+// dubboretry in Prometheus's format, through OpenTelemetry's SDK installed
+// as the global MeterProvider, on that loopback address (port 0: a free
+// one); it prints the address, and the metrics after its table, and serves
+// them until interrupted (Ctrl-C).
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/regen"
 	"github.com/dubbo-retry/protoc-gen-go-retry/internal/protoc"
@@ -17,7 +25,10 @@ import (
 
 const protoDir = "proto"
 
+var metricsAddr = flag.String("metrics", "", "serve the metrics of dubboretry in Prometheus's format at http://`ADDR`/metrics, a loopback address (127.0.0.1:0: a free port), until interrupted")
+
 func main() {
+	flag.Parse()
 	if _, err := os.Stat(protoDir + "/" + regen.Source); err != nil {
 		fail("run me from the example directory: go -C example run ./cmd/demo (%v)", err)
 	}
@@ -35,7 +46,15 @@ func main() {
 	fmt.Println()
 
 	// The walkthrough is built now, so that it runs the stubs just written.
-	walk := exec.Command("go", "run", "./cmd/walkthrough")
+	// It runs in a process of its own, so it serves the metrics.
+	args := []string{"run", "./cmd/walkthrough"}
+	if *metricsAddr != "" {
+		args = append(args, "-metrics", *metricsAddr)
+		// Ctrl-C ends the walkthrough's serving, which then exits: wait
+		// for it.
+		signal.Notify(make(chan os.Signal, 1), os.Interrupt)
+	}
+	walk := exec.Command("go", args...)
 	walk.Stdout, walk.Stderr = os.Stdout, os.Stderr
 	if err := walk.Run(); err != nil {
 		if exit, ok := err.(*exec.ExitError); ok {

@@ -2,27 +2,52 @@
 // calls it through each layer of dubbo-go's retry settings and each part of
 // greet.proto's retry policy, printing the attempts the server saw. It
 // exits 1 if any row did not do what the walkthrough expects.
+//
+// With -metrics 127.0.0.1:0 it also records the metrics of dubboretry with
+// OpenTelemetry's SDK, installed as the global MeterProvider before the
+// walkthrough runs, serves them in Prometheus's format on that loopback
+// address (port 0: a free one), prints them after the table, and keeps
+// serving them until interrupted.
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"strings"
 	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/server"
 	"github.com/dubbogo/gost/log/logger"
+	"go.opentelemetry.io/otel"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/greetserver"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/loopback"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/metrics"
 	greet "github.com/dubbo-retry/protoc-gen-go-retry/example/proto"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/walkthrough"
 )
 
+var metricsAddr = flag.String("metrics", "", "serve the metrics of dubboretry in Prometheus's format at http://`ADDR`/metrics, a loopback address (127.0.0.1:0: a free port), until interrupted")
+
 func main() {
 	walkthrough.ServeFastIfAsked()
+	flag.Parse()
 	// dubbo-go logs every failed call; the table says what happened.
 	logger.SetLoggerLevel("fatal")
+
+	var prom *metrics.Server
+	if *metricsAddr != "" {
+		var err error
+		if prom, err = metrics.Serve(*metricsAddr); err != nil {
+			fmt.Fprintln(os.Stderr, "walkthrough:", err)
+			os.Exit(1)
+		}
+		otel.SetMeterProvider(prom.Provider)
+		fmt.Printf("The metrics of dubboretry: %s\n\n", prom.URL)
+	}
 
 	handler := &greetserver.GreetTripleServer{Slow: true}
 	addr, stop, err := loopback.Serve(func(srv *server.Server) error {
@@ -65,9 +90,32 @@ func main() {
 		"client.WithClientRequestTimeout(2s), then client.WithMethod(GreetRetry, Retries: \"5\"),\n"+
 		"client.WithRequestTimeout(1s) and dubboretry.WithMethodBackoff(\"GreetRetry\", 10ms, 0, 0)\n"+
 		"(dubboretry.PolicyOf(svc)):\n\n%s", policy)
+	code := 0
 	for _, r := range results {
 		if !r.OK() {
-			os.Exit(1)
+			code = 1
 		}
 	}
+	if prom != nil {
+		serveMetrics(prom)
+	}
+	if code != 0 {
+		os.Exit(code)
+	}
+}
+
+// serveMetrics prints the runtime's series that prom serves, and serves
+// them until the process is interrupted.
+func serveMetrics(prom *metrics.Server) {
+	series, err := prom.Series()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "walkthrough: reading the metrics:", err)
+		return
+	}
+	fmt.Printf("\nGET %s (without the histograms' buckets):\n%s\n\n", prom.URL, strings.Join(series, "\n"))
+	fmt.Printf("Serving %s until interrupted (Ctrl-C).\n", prom.URL)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	<-ctx.Done()
+	prom.Close()
 }
