@@ -45,6 +45,7 @@ func TestMain(m *testing.M) {
 func register(srv *server.Server, u handlers.Unary) error {
 	return errors.Join(
 		e2ev1.RegisterLayerServiceHandler(srv, &handlers.LayerServer{Unary: u}),
+		e2ev1.RegisterPlainServiceHandler(srv, &handlers.PlainServer{Unary: u}),
 		e2ev1.RegisterRetryOnServiceHandler(srv, &handlers.RetryOnServer{Unary: u}),
 		e2ev1.RegisterBudgetServiceHandler(srv, &handlers.BudgetServer{Unary: u}),
 		e2ev1.RegisterSpareBudgetServiceHandler(srv, &handlers.SpareBudgetServer{Unary: u}),

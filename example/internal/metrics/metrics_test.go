@@ -240,3 +240,26 @@ func TestProviderOfItsService(t *testing.T) {
 		t.Errorf("scope %q", collect(t, r1).rm.ScopeMetrics[0].Scope.Name)
 	}
 }
+
+// A reference that the plugin did not generate (cli.DialWithInfo, as
+// protoc-gen-go-triple's code makes it) given an option of dubboretry runs
+// on its cluster, and is recorded under its interface's name: here with
+// dubbo-go's 2 retries of every failure.
+func TestPlainReference(t *testing.T) {
+	r, withMeter := meter(t)
+	cli := testserver.Client(t)
+	conn := try(cli.DialWithInfo(e2ev1.PlainServiceName, &e2ev1.PlainService_ClientInfo, withMeter)).must(t)
+	reqs := []*e2ev1.Request{request(t, unavailable, 1), request(t, invalidArgument, 1000)}
+	codes := []triple_protocol.Code{unavailable, invalidArgument}
+	for i, req := range reqs {
+		err := conn.CallUnary(context.Background(), []any{req}, new(e2ev1.Response), "Declared")
+		if (err == nil) != (i == 0) {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	s := serve(reqs, codes, 2)
+	if s.attempts != 5 {
+		t.Fatalf("the server saw %d attempts, want 2 and 3", s.attempts)
+	}
+	s.check(t, collect(t, r), of(e2ev1.PlainServiceName, "Declared"))
+}
