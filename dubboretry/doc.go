@@ -109,18 +109,22 @@
 // # How a policy reaches the cluster
 //
 // As reference parameters (global.ReferenceConfig.Params), which dubbo-go
-// copies onto the URL the cluster joins: dubboretry.proto, written by Dial
-// (the .proto's retry_on, backoff and budget, and each method's retries and
-// timeout as Dial resolved them), and dubboretry.options, written by the
-// With… options of this package (layer 3), so that the order of the
-// options does not matter between layers. The cluster reads both once,
-// when it joins the service's directory, into an immutable table by
-// method: a call costs one map lookup, one clock reading and one atomic add
-// (the budget's deposit), and no allocation more than failover.
+// copies onto the URL the cluster joins. The With… options of this package
+// (layer 3) write dubboretry.options, so that the order of the options does
+// not matter between layers. Dial resolves it with every other layer below
+// the call into a [Policy], writes what the cluster must apply as
+// dubboretry.proto (each method's retry_on, backoff, hedging, and its
+// retries and timeout where they must beat the URL's; the budget), and
+// removes dubboretry.options; on a reference Dial did not create, the
+// cluster resolves dubboretry.options itself. The cluster reads its
+// parameters once, when it joins the service's directory, into an
+// immutable table by method: a call costs one map lookup, one clock
+// reading and one atomic add (the budget's deposit), and no allocation
+// more than failover.
 //
 // Each field resolves on its own, for each method: layer-3 method
-// (WithMethodRetryOn, WithMethodBackoff) > layer-3 service (WithRetryOn,
-// WithBackoff) > layer 2 (the generator has resolved the .proto's method >
+// (WithMethodRetryOn, WithMethodBackoff, WithMethodHedging) > layer-3
+// service (WithRetryOn, WithBackoff, WithHedging) > layer 2 (the generator has resolved the .proto's method >
 // service > file) > dubbo-go's rule. The budget: WithBudget or
 // WithoutBudget > the .proto's. Within layer 3 the later option wins, as
 // among dubbo-go's options.
@@ -155,7 +159,7 @@
 // choice, to record the error and fail every call of the service, would
 // turn a typo into a service that fails in production, later and further
 // from its cause. Values read from configuration can be checked first with
-// [Backoff.Validate] and [Budget.Validate]. No call ever panics: a policy
+// [Backoff.Validate], [Budget.Validate] and [Hedging.Validate]. No call ever panics: a policy
 // parameter the cluster cannot read (only a hand-written one can be) fails
 // every call of the service with an error that names it. A [Service] Dial
 // cannot apply makes Dial return an error.
@@ -170,6 +174,16 @@
 // budgets each enforce their own: keying by service alone would leave one
 // of them enforcing the other's. The map grows by one entry per service
 // and budget, never per call or per reference.
+//
+// # Metrics and logs
+//
+// The cluster records each unary call through the OpenTelemetry API: six
+// instruments of the scope [MeterName] (attempts, their durations by
+// status code, call durations, retries, retry delays, and the retries the
+// budget refused), from the global MeterProvider or the one given with
+// [WithMeterProvider]; with no provider set, at no allocation. Failed calls
+// are summarised, per service, in at most one log line a second at Warn
+// level, where dubbo-go writes an Error line with a stack trace for each.
 //
 // # Where it departs from failover
 //

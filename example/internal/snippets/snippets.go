@@ -11,6 +11,7 @@ import (
 
 	"dubbo.apache.org/dubbo-go/v3/client"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
 	greet "github.com/dubbo-retry/protoc-gen-go-retry/example/proto"
@@ -39,4 +40,11 @@ func printPolicy(w io.Writer, svc greet.GreetService) {
 // (docs/policies.md, "What is retried").
 func unavailable(err error) (*greet.GreetResponse, error) {
 	return nil, triple_protocol.NewError(triple_protocol.CodeUnavailable, err)
+}
+
+// withMetrics creates GreetService with the metrics of its calls recorded
+// by provider instead of the global MeterProvider (docs/policies.md,
+// "Metrics and logs").
+func withMetrics(cli *client.Client, provider metric.MeterProvider) (greet.GreetService, error) {
+	return greet.NewGreetService(cli, dubboretry.WithMeterProvider(provider))
 }

@@ -13,6 +13,8 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	"dubbo.apache.org/dubbo-go/v3/server"
 	"github.com/google/go-cmp/cmp"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/greetserver"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
@@ -74,5 +76,51 @@ func TestUnavailable(t *testing.T) {
 	_, err := unavailable(cause)
 	if triple_protocol.CodeOf(err) != triple_protocol.CodeUnavailable || !errors.Is(err, cause) {
 		t.Errorf("unavailable(%v) = %v, want UNAVAILABLE wrapping it", cause, err)
+	}
+}
+
+// withMetrics's service records its calls with the provider it is given:
+// a call of GreetRetry that the server fails greetserver.Failures times is
+// that many retries, and one more attempt.
+func TestWithMetrics(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	svc, err := withMetrics(testserver.Client(t), sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := svc.GreetRetry(ctx, &greet.GreetRequest{Name: t.Name()}); err != nil {
+		t.Fatalf("GreetRetry: %v, want its 3 retries to reach the answer", err)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(ctx, &rm); err != nil {
+		t.Fatal(err)
+	}
+	var attempts, retries int64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			switch data := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				if m.Name == "dubboretry.client.attempt.started" {
+					for _, p := range data.DataPoints {
+						attempts += p.Value
+					}
+				}
+			case metricdata.Histogram[int64]:
+				if m.Name == "dubboretry.client.call.retries" {
+					for _, p := range data.DataPoints {
+						retries += p.Sum
+					}
+				}
+			}
+		}
+	}
+	if attempts != greetserver.Failures+1 || retries != greetserver.Failures {
+		t.Errorf("recorded %d attempts and %d retries, want %d and %d, as the server saw",
+			attempts, retries, greetserver.Failures+1, greetserver.Failures)
+	}
+	if got := handler.Attempts(t.Name()); got != greetserver.Failures+1 {
+		t.Errorf("the server saw %d attempts, want %d", got, greetserver.Failures+1)
 	}
 }
