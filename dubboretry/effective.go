@@ -184,6 +184,9 @@ func firstValue[T any](values ...Value[T]) Value[T] {
 // intValue is the retries s sets, from src: none if s is empty or not a
 // number, which dubbo-go reads as none too.
 func intValue(s string, src Source) Value[int] {
+	if s == "" {
+		return Value[int]{} // without the error Atoi would allocate
+	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 {
 		return Value[int]{}
@@ -194,6 +197,9 @@ func intValue(s string, src Source) Value[int] {
 // durationValue is the timeout s sets, from src: none if s is empty or not
 // a positive duration.
 func durationValue(s string, src Source) Value[time.Duration] {
+	if s == "" {
+		return Value[time.Duration]{}
+	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
 		return Value[time.Duration]{}

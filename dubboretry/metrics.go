@@ -203,21 +203,34 @@ const codeSlots = int(triple_protocol.CodeBizError) + 1
 // options are made once: a measurement passes them as they are, which
 // allocates nothing.
 type methodMetrics struct {
-	in  *instruments
-	add []metric.AddOption    // rpc.service, rpc.method
-	rec []metric.RecordOption // rpc.service, rpc.method
-	// byCode are rec with rpc.grpc.status_code, by code.
-	byCode [codeSlots][]metric.RecordOption
+	in      *instruments
+	service attribute.KeyValue
+	method  attribute.KeyValue
+	add     []metric.AddOption    // rpc.service, rpc.method
+	rec     []metric.RecordOption // rpc.service, rpc.method
+	// byCode are rec with rpc.grpc.status_code, by code, each made when
+	// an attempt first ends with its code: most methods see two or three
+	// of the 18, and making them all would double what creating a service
+	// allocates.
+	byCode [codeSlots]atomic.Pointer[[]metric.RecordOption]
 }
 
 func newMethodMetrics(in *instruments, service, method string) *methodMetrics {
 	s, m := attribute.String(attrService, service), attribute.String(attrMethod, method)
 	set := metric.WithAttributeSet(attribute.NewSet(s, m))
-	mm := &methodMetrics{in: in, add: []metric.AddOption{set}, rec: []metric.RecordOption{set}}
-	for c := range mm.byCode {
-		mm.byCode[c] = []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(s, m, attribute.Int(attrStatusCode, c)))}
+	return &methodMetrics{in: in, service: s, method: m, add: []metric.AddOption{set}, rec: []metric.RecordOption{set}}
+}
+
+// withCode returns the options of an attempt that ended with code. Two
+// attempts that race to make them each make a copy, and either is kept:
+// they are equal.
+func (m *methodMetrics) withCode(code int) []metric.RecordOption {
+	if opts := m.byCode[code].Load(); opts != nil {
+		return *opts
 	}
-	return mm
+	opts := []metric.RecordOption{metric.WithAttributeSet(attribute.NewSet(m.service, m.method, attribute.Int(attrStatusCode, code)))}
+	m.byCode[code].Store(&opts)
+	return opts
 }
 
 // attemptStarted records an attempt sent. m may be nil: no metrics.
@@ -234,7 +247,7 @@ func (m *methodMetrics) attemptEnded(ctx context.Context, d time.Duration, err e
 	if m == nil {
 		return
 	}
-	m.in.attemptDuration.Record(ctx, d.Seconds(), m.byCode[statusCode(err)]...)
+	m.in.attemptDuration.Record(ctx, d.Seconds(), m.withCode(statusCode(err))...)
 }
 
 // budgetRefused records a retry (or hedged copy) the budget refused.
@@ -290,13 +303,16 @@ func statusCode(err error) int {
 }
 
 // serviceMetrics records the metrics of one service (one cluster
-// invoker). The methods of its URL are made when it joins; a method the
-// URL does not list is made on its first call.
+// invoker). The metrics of a method are made on its first call, so that
+// creating a service makes none for the methods it never calls: a method
+// its URL lists has a slot from the start; one the URL does not list is
+// added to more.
 type serviceMetrics struct {
 	in      *instruments
 	service string
-	methods map[string]*methodMetrics // never changed
-	mu      sync.Mutex                // serialises additions to more
+	listed  map[string]int                  // the URL's methods → their slot; never changed
+	slots   []atomic.Pointer[methodMetrics] // of the listed methods
+	mu      sync.Mutex                      // serialises additions to more
 	more    atomic.Pointer[map[string]*methodMetrics]
 }
 
@@ -321,10 +337,11 @@ func newServiceMetrics(u *common.URL) *serviceMetrics {
 	}
 	s.in = instrumentsOf(mp)
 	if u != nil && len(u.Methods) > 0 {
-		s.methods = make(map[string]*methodMetrics, len(u.Methods))
-		for _, name := range u.Methods {
-			s.methods[name] = newMethodMetrics(s.in, s.service, name)
+		s.listed = make(map[string]int, len(u.Methods))
+		for i, name := range u.Methods {
+			s.listed[name] = i
 		}
+		s.slots = make([]atomic.Pointer[methodMetrics], len(u.Methods))
 	}
 	return s
 }
@@ -342,8 +359,13 @@ func (s *serviceMetrics) method(name string) *methodMetrics {
 	if s == nil {
 		return nil
 	}
-	if m, ok := s.methods[name]; ok {
-		return m
+	if i, ok := s.listed[name]; ok {
+		if m := s.slots[i].Load(); m != nil {
+			return m
+		}
+		// Two first calls that race each make one; the first stored is kept.
+		s.slots[i].CompareAndSwap(nil, newMethodMetrics(s.in, s.service, name))
+		return s.slots[i].Load()
 	}
 	if more := s.more.Load(); more != nil {
 		if m, ok := (*more)[name]; ok {

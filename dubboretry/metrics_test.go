@@ -188,13 +188,18 @@ func attributesOf(opts []metric.RecordOption) attribute.Set {
 	return metric.NewRecordConfig(opts).Attributes()
 }
 
-// Every method gets rpc.service and rpc.method, made when the service
-// joins for the methods of its URL (when the first call is made for
-// another), and rpc.grpc.status_code for each code.
+// Every method gets rpc.service and rpc.method, made on its first call
+// (in a slot made at join for the methods of its URL), and
+// rpc.grpc.status_code for each code.
 func TestMetricsAttributes(t *testing.T) {
 	c := joined(t, []string{"Declared", "Undeclared"})
-	if len(c.metrics.methods) != 2 {
-		t.Fatalf("%d methods made at join, want the URL's 2", len(c.metrics.methods))
+	if len(c.metrics.slots) != 2 || len(c.metrics.listed) != 2 {
+		t.Fatalf("%d slots made at join, want the URL's 2", len(c.metrics.slots))
+	}
+	for i := range c.metrics.slots {
+		if c.metrics.slots[i].Load() != nil {
+			t.Errorf("slot %d: metrics made before the method's first call", i)
+		}
 	}
 	for _, method := range []string{"Declared", "Other"} {
 		m := c.metrics.method(method)
@@ -209,7 +214,7 @@ func TestMetricsAttributes(t *testing.T) {
 			t.Errorf("%s: counter attributes %v, want %v", method, got.Encoded(attribute.DefaultEncoder()), want.Encoded(attribute.DefaultEncoder()))
 		}
 		for code := range codeSlots {
-			got := attributesOf(m.byCode[code])
+			got := attributesOf(m.withCode(code))
 			if v, ok := got.Value("rpc.grpc.status_code"); !ok || v.AsInt64() != int64(code) || got.Len() != 3 {
 				t.Errorf("%s, code %d: attributes %v", method, code, got.Encoded(attribute.DefaultEncoder()))
 			}
@@ -263,9 +268,13 @@ func TestMetricsOfRegistryURL(t *testing.T) {
 	reg.SubURL = consumer
 	s := newServiceMetrics(policyURL(reg))
 	want := attribute.NewSet(attribute.String("rpc.service", "e2e.v1.RegService"), attribute.String("rpc.method", "A"))
-	if m := s.methods["A"]; m == nil {
-		t.Fatal("no metrics made for the consumer's method A")
-	} else if got := attributesOf(m.rec); !got.Equals(&want) {
+	if _, ok := s.listed["A"]; !ok {
+		t.Fatal("the consumer's method A is not listed")
+	}
+	if got := attributesOf(s.method("A").rec); !got.Equals(&want) {
 		t.Errorf("attributes %v, want %v", got.Encoded(attribute.DefaultEncoder()), want.Encoded(attribute.DefaultEncoder()))
+	}
+	if n := s.more.Load(); n != nil {
+		t.Errorf("the listed method A was added to the unlisted ones: %v", *n)
 	}
 }
