@@ -105,6 +105,9 @@ var policyErrorCases = []policyErrorCase{
 		msg: ".budget.ratio is NaN; it must be a finite number"},
 	// Hedging at the method level needs an idempotent method:
 	// TestMethodHedgingErrors.
+	{name: "neither delay", serviceAndFile: true,
+		statements: []string{".hedging.max_attempts = 2"}, aggregate: "{hedging: {max_attempts: 2}}",
+		msg: ".hedging sets neither delay nor delay_percentile; set one: a fixed delay, or a percentile of the method's latencies"},
 	{name: "one copy", serviceAndFile: true,
 		statements: []string{".hedging.max_attempts = 1", ".hedging.delay = {nanos: 1000000}"},
 		aggregate:  "{hedging: {max_attempts: 1, delay: {nanos: 1000000}}}",
@@ -325,6 +328,12 @@ func TestMethodHedgingErrors(t *testing.T) {
 		{"with retries", "  rpc Get(Req) returns (Resp) {\n    option idempotency_level = NO_SIDE_EFFECTS;\n" +
 			"    option (retry.v1.method).retries = 2;\n    option (retry.v1.method).hedging = {max_attempts: 2, delay: {nanos: 20000000}};\n  }\n",
 			"shop.proto:11:5: shop.v1.Shop.Get: (retry.v1.method) sets both retries and hedging; a method has one or the other"},
+		{"max_attempts out of range", "  rpc Get(Req) returns (Resp) {\n    option idempotency_level = NO_SIDE_EFFECTS;\n" +
+			"    option (retry.v1.method).hedging = {max_attempts: 6, delay: {nanos: 20000000}};\n  }\n",
+			"shop.proto:10:5: shop.v1.Shop.Get: (retry.v1.method).hedging.max_attempts is 6; it must be 2 to 5, the copies of the call in all, the first included"},
+		{"neither delay", "  rpc Get(Req) returns (Resp) {\n    option idempotency_level = NO_SIDE_EFFECTS;\n" +
+			"    option (retry.v1.method).hedging.max_attempts = 2;\n  }\n",
+			"shop.proto:10:5: shop.v1.Shop.Get: (retry.v1.method).hedging sets neither delay nor delay_percentile; set one: a fixed delay, or a percentile of the method's latencies"},
 		{"on a stream", "  rpc Watch(Req) returns (stream Resp) {\n    option (retry.v1.method) = {" + hedging + "};\n  }\n",
 			"shop.proto:9:5: shop.v1.Shop.Watch: (retry.v1.method) is set on a server streaming method; retry defaults apply to unary methods only"},
 	} {

@@ -84,7 +84,7 @@ type nameKey struct {
 }
 
 // fileElem is the element of a file's own declarations: its descriptor
-// variable and its retry options helper.
+// variable.
 type fileElem struct{ f *protogen.File }
 
 // forwardElem is a declaration that the import public of file f, its

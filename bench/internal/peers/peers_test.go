@@ -43,7 +43,10 @@ func TestSmoke(t *testing.T) {
 			}
 			for code := range p.Failures {
 				switch code {
-				case "UNAVAILABLE", "DEADLINE_EXCEEDED", "INVALID_ARGUMENT":
+				// Not INVALID_ARGUMENT: an attempt cut by its limit while it
+				// read the answer is DEADLINE_EXCEEDED (dubbo-go says
+				// INVALID_ARGUMENT, and v0.2 passed that on).
+				case "UNAVAILABLE", "DEADLINE_EXCEEDED":
 				default:
 					t.Errorf("%s, phase %d: calls failed with %s: %s", where, i+1, code, p.Errors[code])
 				}

@@ -88,7 +88,7 @@ func (r *Report) Write(w io.Writer, h Header) {
 		fmt.Fprintf(w, "\nThe slow row again without a budget, the slow provider's handler honouring the deadline (it\n")
 		fmt.Fprintf(w, "returns DEADLINE_EXCEEDED when its context ends): %s succeed; %s ended with INVALID_ARGUMENT,\n", percent(p), calls(p.Failures["INVALID_ARGUMENT"]))
 		fmt.Fprintf(w, "dubbo-go's code for an attempt cut while it read the response (\"protocol error: incomplete envelope:\n")
-		fmt.Fprintf(w, "context deadline exceeded\"), which retry_on [UNAVAILABLE, DEADLINE_EXCEEDED] does not retry\n")
+		fmt.Fprintf(w, "context deadline exceeded\"), which the runtime reports as DEADLINE_EXCEEDED since v0.3\n")
 	}
 
 	fmt.Fprintf(w, "\nEvery run (attempts: as the providers counted them; failures: the calls' codes):\n\n")
