@@ -1,5 +1,5 @@
 // Package tempmod makes temporary modules as a user's would be, for the
-// tests that build generated code against dubbo-go (internal/readme,
+// tests that build generated code against dubbo-go (internal/docs,
 // internal/fuzzbuild): a module that requires what the example module
 // requires, at the same versions, with this checkout for
 // protoc-gen-go-retry. It runs the go command in them, and builds the

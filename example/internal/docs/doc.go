@@ -1,0 +1,48 @@
+// Package docs tests the repository's documents, README.md and docs/*.md,
+// so that none of their examples can rot. Run it with
+//
+//	go -C example test ./internal/docs
+//
+// A block is a fenced code block. An HTML comment on the line before its
+// fence (blank lines allowed between them), <!-- KIND: ARG -->, says what
+// it is, and so how it is tested; ARG is a path relative to the repository
+// root:
+//
+//   - <!-- file: PATH -->: the block is PATH, byte for byte.
+//     go -C example test ./internal/docs -update copies the files into
+//     the docs.
+//   - <!-- output: PATH -->: each line of the block ends a line that the
+//     command built from the package PATH prints (the quick start's server
+//     and client, which TestQuickStart runs).
+//   - <!-- excerpt: example/cmd/demo -->: each line of the block, with its
+//     runs of spaces as one, is a line of the demo's output, where a number
+//     with a decimal point (an average, which varies) stands for any such
+//     number.
+//   - <!-- region: PATH -->: the block's lines, each trimmed of the spaces
+//     around it, are a run of lines of PATH, likewise trimmed; PATH is a
+//     file the tests compile: a .go file of a package of a module the test
+//     command tests (or of the quick start, or of testdata/golden, which
+//     internal/e2e builds), or a .proto whose generated code a test checks.
+//     This is how the docs show fragments of Go and of .proto files.
+//   - <!-- invalid: NAME.proto -->, on a ```proto block: written as
+//     NAME.proto, with retry/v1/retry.proto on the import path, the block
+//     makes protoc-gen-go-retry fail, and the next block of the doc is
+//     exactly what protoc prints then: "--go-retry_out: " and the plugin's
+//     error, positions in NAME.proto as written.
+//
+// Blocks are tested by their language too:
+//
+//   - ```proto: a block that is not marked region or invalid is a whole
+//     file (it has a syntax line). It is compiled, protoc-gen-go and
+//     protoc-gen-go-retry generate Go from it in a module of its own (its
+//     go_package), and that module is built and vetted against dubbo-go.
+//   - ```go: a whole file (with a package clause) is marked file, and a
+//     fragment region, with PATH a file the tests build.
+//   - ```yaml: marked file.
+//   - ```text, or no language: free, unless marked.
+//
+// The quick start runs as a newcomer would run it (TestQuickStart): its
+// generate commands (generate.sh) in a fresh module, with protoc compiled
+// in process; the server and the client are built, vetted and run on free
+// ports of 127.0.0.1.
+package docs
