@@ -41,8 +41,21 @@
 //   - ```yaml: marked file.
 //   - ```text, or no language: free, unless marked.
 //
-// The quick start runs as a newcomer would run it (TestQuickStart): its
-// generate commands (generate.sh) in a fresh module, with protoc compiled
-// in process; the server and the client are built, vetted and run on free
-// ports of 127.0.0.1.
+// The quick start runs as a newcomer would run it, by every route the
+// README gives, each in a fresh module:
+//
+//   - protoc (TestQuickStart): its generate commands (generate.sh), with
+//     protoc compiled in process; the server and the client are built,
+//     vetted and run on free ports of 127.0.0.1.
+//   - buf (TestQuickStartWithBuf): protoc-gen-go-retry --write-options,
+//     then buf generate with buf v1.75.0 (tools/buf.go.mod), which must
+//     generate what protoc does, byte for byte.
+//   - published (TestInstallPublished): the README's go install ...@latest
+//     commands and quick start, through a module proxy on disk that holds
+//     this checkout as the plugin's version; go mod tidy must add both
+//     modules at that version. It keeps a module cache of its own in the
+//     user's cache directory (publishedModCache says why).
+//   - from a checkout (TestInstallFromCheckout): the README's go -C
+//     ../protoc-gen-go-retry install and go mod edit commands, with this
+//     checkout for ../protoc-gen-go-retry.
 package docs

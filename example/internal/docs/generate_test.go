@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -139,6 +140,30 @@ func inImportPath(importPaths []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// protocVersionRE is the line of a generated file's header that names the
+// version of protoc, which is "(unknown)" in process.
+var protocVersionRE = regexp.MustCompile(`(?m)^//(\s+-?\s*)protoc(\s+)\S+$`)
+
+// sameFiles checks that the files, relative to both directories, are the
+// same in got as in want, but for the version of protoc in their headers.
+func sameFiles(want, got string, files []string) error {
+	for _, f := range files {
+		w, err := os.ReadFile(filepath.Join(want, filepath.FromSlash(f)))
+		if err != nil {
+			return err
+		}
+		g, err := os.ReadFile(filepath.Join(got, filepath.FromSlash(f)))
+		if err != nil {
+			return err
+		}
+		unversioned := func(b []byte) string { return protocVersionRE.ReplaceAllString(string(b), "//${1}protoc${2}(unknown)") }
+		if unversioned(w) != unversioned(g) {
+			return fmt.Errorf("%s differs from the protoc route's:\n%s", f, lineDiff(unversioned(w), unversioned(g), "the protoc route's has"))
+		}
+	}
+	return nil
 }
 
 // listFiles returns the files below dir, relative to it, slash-separated.

@@ -1,7 +1,10 @@
 package docs
 
 import (
+	"fmt"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/tempmod"
@@ -32,4 +35,24 @@ func plugins(t *testing.T) string {
 func plugin(t *testing.T) string {
 	t.Helper()
 	return filepath.Join(plugins(t), "protoc-gen-go-retry")
+}
+
+var pluginVersionText once[string]
+
+// pluginVersion returns the version protoc-gen-go-retry --version prints:
+// the version a release of this checkout would be.
+func pluginVersion(t *testing.T) string {
+	t.Helper()
+	bin := plugin(t)
+	return pluginVersionText.get(t, func() (string, error) {
+		out, err := exec.Command(bin, "--version").Output()
+		f := strings.Fields(string(out))
+		if err == nil && len(f) != 2 {
+			err = fmt.Errorf("protoc-gen-go-retry --version printed %q", out)
+		}
+		if err != nil {
+			return "", err
+		}
+		return f[1], nil
+	})
 }
