@@ -38,8 +38,26 @@
 //     go_package), and that module is built and vetted against dubbo-go.
 //   - ```go: a whole file (with a package clause) is marked file, and a
 //     fragment region, with PATH a file the tests build.
+//   - ```sh: each command that names something of this repository is
+//     checked: go -C DIR run ./PKG runs a command (package main); go test,
+//     build, vet and generate run in a module, on packages that are there,
+//     and the tests, benchmarks and fuzz targets -run, -bench and -fuzz
+//     select exist; scripts/NAME.sh, after VAR=value assignments, exists,
+//     can be run, and reads each VAR; protoc-gen-go-retry is given flags it
+//     has; cd moves where the next commands of the doc run. go install
+//     ...@latest, go mod, go get, mkdir, protoc, buf, apt-get and brew are
+//     not checked: the install tests run the README's. The README's test
+//     command, the block after "Every test", is the one .ci/run runs.
 //   - ```yaml: marked file.
 //   - ```text, or no language: free, unless marked.
+//
+// And the docs as a whole:
+//
+//   - Every relative link, [text](path#anchor), leads to a file or a
+//     directory of the repository, and every anchor to a heading of the
+//     Markdown file, as GitHub makes anchors (lower case, spaces as '-', no
+//     punctuation but '-' and '_', -1, -2 for repeated headings).
+//   - Every file of the quick start is shown in the README, or linked.
 //
 // The quick start runs as a newcomer would run it, by every route the
 // README gives, each in a fresh module:

@@ -68,6 +68,32 @@ func updateDoc(t *testing.T, name string) {
 	}
 }
 
+// Every file of the quick start that a newcomer needs is in the README: in a
+// block marked as a copy of it, or behind a link to it or to a directory
+// that holds it.
+func TestQuickStartFilesShown(t *testing.T) {
+	readme := readDoc(t, "README.md")
+	var shown []string
+	for _, b := range readme.blocks {
+		if b.marker.kind == "file" {
+			shown = append(shown, b.marker.arg)
+		}
+	}
+	for _, l := range docLinks(readme) {
+		shown = append(shown, l.target)
+	}
+	files, err := quickstartFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if !slices.ContainsFunc(shown, func(s string) bool { return s == f || strings.HasPrefix(f, strings.TrimSuffix(s, "/")+"/") }) {
+			t.Errorf("%s is not in README.md: show it in the quick start, in a block after <!-- file: %s -->, "+
+				"or link to it (or to its directory)", f, f)
+		}
+	}
+}
+
 // lineDiff shows the first line where got, a block, differs from want,
 // which is what wantIs says: "the file has", say.
 func lineDiff(want, got, wantIs string) string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -35,6 +36,55 @@ func plugins(t *testing.T) string {
 func plugin(t *testing.T) string {
 	t.Helper()
 	return filepath.Join(plugins(t), "protoc-gen-go-retry")
+}
+
+// What protoc-gen-go-retry --help lists.
+type help struct {
+	params []string // the names of its parameters, as "max_retries" and "M"
+	flags  []string // its flags, as "--write-options"
+}
+
+var pluginHelpText once[help]
+
+var (
+	// An entry of --help: two spaces, then its first column up to two
+	// spaces more.
+	helpEntryRE = regexp.MustCompile(`^  (\S+(?: \S+)*)`)
+	helpFlagRE  = regexp.MustCompile(`--[a-z][a-z-]*`)
+)
+
+// pluginHelp runs protoc-gen-go-retry --help and reads its parameters (the
+// entries after "Parameters") and its flags (after "Flags:").
+func pluginHelp(t *testing.T) help {
+	t.Helper()
+	bin := plugin(t)
+	return pluginHelpText.get(t, func() (help, error) {
+		out, err := exec.Command(bin, "--help").Output()
+		if err != nil {
+			return help{}, err
+		}
+		var h help
+		section := ""
+		for _, line := range strings.Split(string(out), "\n") {
+			switch {
+			case strings.HasPrefix(line, "Parameters"):
+				section = "params"
+			case strings.HasPrefix(line, "Flags"):
+				section = "flags"
+			case line == "":
+				section = ""
+			}
+			m := helpEntryRE.FindStringSubmatch(line)
+			switch {
+			case m == nil:
+			case section == "params":
+				h.params = append(h.params, strings.FieldsFunc(m[1], func(r rune) bool { return strings.ContainsRune("=[<", r) })[0])
+			case section == "flags":
+				h.flags = append(h.flags, helpFlagRE.FindAllString(m[1], -1)...)
+			}
+		}
+		return h, nil
+	})
 }
 
 var pluginVersionText once[string]

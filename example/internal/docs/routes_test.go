@@ -60,3 +60,14 @@ func readmeRoutes(t *testing.T) routes {
 	}
 	return r
 }
+
+// routeBlocks returns the README's blocks that the install tests run, by
+// their String.
+func routeBlocks(t *testing.T) map[string]bool {
+	r := readmeRoutes(t)
+	run := map[string]bool{r.published.String(): true, r.checkout.String(): true}
+	for _, b := range r.quickStart {
+		run[b.String()] = true
+	}
+	return run
+}
