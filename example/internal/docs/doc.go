@@ -57,6 +57,10 @@
 //     directory of the repository, and every anchor to a heading of the
 //     Markdown file, as GitHub makes anchors (lower case, spaces as '-', no
 //     punctuation but '-' and '_', -1, -2 for repeated headings).
+//   - docs/reference.md names in `code` every option of retry/v1/retry.proto
+//     and every field of its messages, every parameter and flag of the
+//     plugin (from its --help), and dubboretry's Dial, PolicyOf and With...
+//     options.
 //   - Every file of the quick start is shown in the README, or linked.
 //
 // The quick start runs as a newcomer would run it, by every route the
