@@ -45,9 +45,9 @@
 //     select exist; scripts/NAME.sh, after VAR=value assignments, exists,
 //     can be run, and reads each VAR; protoc-gen-go-retry is given flags it
 //     has; cd moves where the next commands of the doc run. go install
-//     ...@latest, go mod, go get, mkdir, protoc, buf, apt-get and brew are
-//     not checked: the install tests run the README's. The README's test
-//     command, the block after "Every test", is the one .ci/run runs.
+//     ...@latest, go mod, go get, mkdir, protoc, buf, apt-get, brew and sed
+//     are not checked: the install tests run the README's. The README's
+//     test command, the block after "Every test", is the one .ci/run runs.
 //   - ```yaml: marked file.
 //   - ```text, or no language: free, unless marked.
 //

@@ -23,7 +23,7 @@ var valueFlags = []string{
 	"-mutexprofile", "-outputdir", "-trace", "-covermode", "-coverpkg", "-shuffle", "-vet",
 }
 
-// goArgs are the words of a go command after its subcommand, sorted.
+// goArgs are the words of a go command after its subcommand, told apart.
 type goArgs struct {
 	flags    map[string]string // by name, as "-run"
 	packages []string          // up to the first that is not a package, for go run
@@ -137,7 +137,7 @@ func checkPackage(dir, p string) error {
 	}
 	base, recursive := strings.CutSuffix(p, "/...")
 	d := filepath.Join(repoRoot, dir, base)
-	if recursive || p == "..." {
+	if recursive {
 		if info, err := os.Stat(d); err != nil || !info.IsDir() {
 			return fmt.Errorf("%s matches no package: there is no directory %s", p, path.Join(dir, base))
 		}

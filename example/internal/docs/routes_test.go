@@ -35,7 +35,7 @@ func readmeRoutes(t *testing.T) routes {
 			switch {
 			case slices.ContainsFunc(c.args, func(a string) bool { return strings.HasPrefix(a, module+"/cmd/protoc-gen-go-retry@") }):
 				r.published = b
-			case len(c.args) > 2 && c.args[1] == "mod" && c.args[2] == "edit":
+			case len(c.args) > 2 && c.args[0] == "go" && c.args[1] == "mod" && c.args[2] == "edit":
 				for _, a := range c.args {
 					if dir, ok := strings.CutPrefix(a, "-replace="+module+"="); ok {
 						r.checkout, r.checkoutDir = b, dir
