@@ -11,11 +11,10 @@ import (
 
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	"dubbo.apache.org/dubbo-go/v3/server"
-	"github.com/dubbogo/gost/log/logger"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/greetserver"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/loopback"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	greet "github.com/dubbo-retry/protoc-gen-go-retry/example/proto"
 )
 
@@ -28,9 +27,8 @@ func TestMain(m *testing.M) {
 // give the attempts and the outcome the precedence table says, and each
 // part of greet.proto's policy what it promises.
 func TestWalkthrough(t *testing.T) {
-	logger.SetLoggerLevel("fatal")
 	handler := &greetserver.GreetTripleServer{Slow: true}
-	addr, stop, err := loopback.Serve(func(srv *server.Server) error {
+	addr, stop, err := testbed.Serve(func(srv *server.Server) error {
 		return greet.RegisterGreetServiceHandler(srv, handler)
 	})
 	if err != nil {

@@ -20,12 +20,11 @@ import (
 	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/server"
-	"github.com/dubbogo/gost/log/logger"
 	"go.opentelemetry.io/otel"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/greetserver"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/loopback"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/metrics"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	greet "github.com/dubbo-retry/protoc-gen-go-retry/example/proto"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/walkthrough"
 )
@@ -33,10 +32,10 @@ import (
 var metricsAddr = flag.String("metrics", "", "serve the metrics of dubboretry in Prometheus's format at http://`ADDR`/metrics, a loopback address (127.0.0.1:0: a free port), until interrupted")
 
 func main() {
+	// This also makes dubbo-go log fatal errors only: it logs every failed
+	// call, and the table says what happened.
 	walkthrough.ServeFastIfAsked()
 	flag.Parse()
-	// dubbo-go logs every failed call; the table says what happened.
-	logger.SetLoggerLevel("fatal")
 
 	var prom *metrics.Server
 	if *metricsAddr != "" {
@@ -50,7 +49,7 @@ func main() {
 	}
 
 	handler := &greetserver.GreetTripleServer{Slow: true}
-	addr, stop, err := loopback.Serve(func(srv *server.Server) error {
+	addr, stop, err := testbed.Serve(func(srv *server.Server) error {
 		return greet.RegisterGreetServiceHandler(srv, handler)
 	})
 	if err != nil {

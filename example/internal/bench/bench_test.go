@@ -2,9 +2,8 @@ package bench
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -12,13 +11,17 @@ import (
 	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/client"
-	_ "dubbo.apache.org/dubbo-go/v3/imports"
-	"dubbo.apache.org/dubbo-go/v3/protocol"
 	"dubbo.apache.org/dubbo-go/v3/server"
-	"github.com/dubbogo/gost/log/logger"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
+
+// TestMain makes dubbo-go log fatal errors only (testbed.Main).
+func TestMain(m *testing.M) {
+	testbed.Main(nil)
+	os.Exit(m.Run())
+}
 
 // BenchmarkCall is one unary call, echoed by the server: through the
 // generated stub (via=stub), and as the bare client.Connection.CallUnary
@@ -98,12 +101,7 @@ func BenchmarkCall(b *testing.B) {
 // in a loop would run out of file descriptors. Here the watch fails at
 // once. It is the same for all three.
 func BenchmarkNewService(b *testing.B) {
-	addr, err := closedPort()
-	if err != nil {
-		b.Fatal(err)
-	}
-	logger.SetLoggerLevel("fatal")
-	cli, err := client.NewClient(client.WithClientURL("tri://" + addr))
+	cli, err := client.NewClient(client.WithClientURL("tri://" + closedPort(b)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -127,16 +125,6 @@ func BenchmarkNewService(b *testing.B) {
 			}
 		})
 	}
-}
-
-// closedPort returns a loopback address where nothing listens.
-func closedPort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := l.Addr().String()
-	return addr, l.Close()
 }
 
 func check(b *testing.B, resp *e2ev1.Response, err error) {
@@ -164,45 +152,10 @@ func newClient(b *testing.B) *client.Client {
 	return cli
 }
 
-// The handlers. dubbo-go registers a handler under the name of its type,
-// and only if the type is exported: one exported type per service.
-type (
-	LayerHandler struct{ echo }
-	PlainHandler struct{ echo }
-)
-
-// echo answers every unary call with the request's id.
-type echo struct{}
-
-func (echo) Declared(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return &e2ev1.Response{Id: req.Id, Attempts: 1}, nil
-}
-
-func (echo) Undeclared(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return &e2ev1.Response{Id: req.Id, Attempts: 1}, nil
-}
-
-func (echo) Never(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return &e2ev1.Response{Id: req.Id, Attempts: 1}, nil
-}
-
-var errNotBenchmarked = errors.New("not benchmarked")
-
-func (LayerHandler) Bidi(context.Context, e2ev1.LayerService_BidiServer) error {
-	return errNotBenchmarked
-}
-
-func (LayerHandler) Upload(context.Context, e2ev1.LayerService_UploadServer) (*e2ev1.Response, error) {
-	return nil, errNotBenchmarked
-}
-
-func (LayerHandler) Download(context.Context, *e2ev1.Request, e2ev1.LayerService_DownloadServer) error {
-	return errNotBenchmarked
-}
-
 // benchServer is the Triple server of the benchmarks, started once for the
 // process (a process can export a service only once) and left running
-// until it exits.
+// until it exits. Its handlers (the zero testbed.Handler) answer every call
+// at once, and log nothing.
 var benchServer struct {
 	once sync.Once
 	addr string
@@ -211,66 +164,22 @@ var benchServer struct {
 
 func serve() (string, error) {
 	benchServer.once.Do(func() {
-		logger.SetLoggerLevel("fatal")
-		benchServer.addr, benchServer.err = start()
+		benchServer.addr, _, benchServer.err = testbed.Serve(func(srv *server.Server) error {
+			return testbed.Register(srv, testbed.Handler{},
+				"LayerService", "PlainService", "TimeoutService", "NoTimeoutService", "FullPolicyService", "HedgeService")
+		})
 	})
 	return benchServer.addr, benchServer.err
 }
 
-func start() (string, error) {
-	addr, err := closedPort()
+// closedPort returns a loopback address where nothing listens.
+func closedPort(b *testing.B) string {
+	b.Helper()
+	port, err := testbed.FreePort()
 	if err != nil {
-		return "", err
+		b.Fatal(err)
 	}
-	_, portText, _ := net.SplitHostPort(addr)
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		return "", err
-	}
-	srv, err := server.NewServer(server.WithServerProtocol(
-		protocol.WithTriple(),
-		protocol.WithIp("127.0.0.1"),
-		protocol.WithPort(port),
-	))
-	if err != nil {
-		return "", err
-	}
-	if err := e2ev1.RegisterLayerServiceHandler(srv, &LayerHandler{}); err != nil {
-		return "", err
-	}
-	if err := e2ev1.RegisterPlainServiceHandler(srv, &PlainHandler{}); err != nil {
-		return "", err
-	}
-	if err := e2ev1.RegisterTimeoutServiceHandler(srv, &TimeoutHandler{}); err != nil {
-		return "", err
-	}
-	if err := e2ev1.RegisterNoTimeoutServiceHandler(srv, &NoTimeoutHandler{}); err != nil {
-		return "", err
-	}
-	if err := e2ev1.RegisterFullPolicyServiceHandler(srv, &FullPolicyHandler{}); err != nil {
-		return "", err
-	}
-	if err := e2ev1.RegisterHedgeServiceHandler(srv, &HedgeHandler{}); err != nil {
-		return "", err
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve() }()
-
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		conn, err := net.Dial("tcp", addr)
-		if err == nil {
-			conn.Close()
-			return addr, nil
-		}
-		select {
-		case err := <-served:
-			return "", fmt.Errorf("the server stopped: %v", err)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return "", fmt.Errorf("nothing listens on %s", addr)
-		}
-	}
+	return net.JoinHostPort(testbed.Loopback, strconv.Itoa(port))
 }
 
 // BenchmarkNewServicePaired measures BenchmarkNewService's constructors
@@ -284,12 +193,7 @@ func start() (string, error) {
 //
 //	go -C example test -run '^$' -bench NewServicePaired -count 6 ./internal/bench
 func BenchmarkNewServicePaired(b *testing.B) {
-	addr, err := closedPort()
-	if err != nil {
-		b.Fatal(err)
-	}
-	logger.SetLoggerLevel("fatal")
-	cli, err := client.NewClient(client.WithClientURL("tri://" + addr))
+	cli, err := client.NewClient(client.WithClientURL("tri://" + closedPort(b)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -135,14 +135,3 @@ func BenchmarkHedgeCallPaired(b *testing.B) {
 	b.ReportMetric(float64(spent[1])/float64(n), "ns/call-hedged")
 	b.ReportMetric(100*(math.Exp(ratios[len(ratios)/2])-1), "%hedged-vs-unhedged")
 }
-
-// HedgeHandler echoes the calls of HedgeService.
-type HedgeHandler struct{}
-
-func (HedgeHandler) Read(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return &e2ev1.Response{Id: req.Id, Attempts: 1}, nil
-}
-
-func (HedgeHandler) Write(_ context.Context, req *e2ev1.Request) (*e2ev1.Response, error) {
-	return &e2ev1.Response{Id: req.Id, Attempts: 1}, nil
-}

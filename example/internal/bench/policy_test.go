@@ -46,9 +46,6 @@ type declared interface {
 	Declared(context.Context, *e2ev1.Request, ...client.CallOption) (*e2ev1.Response, error)
 }
 
-// FullPolicyHandler echoes the calls of FullPolicyService.
-type FullPolicyHandler struct{ echo }
-
 // BenchmarkPolicyCall is one successful unary call of Declared on a
 // loopback echo server, of a service without a policy (LayerService) and of
 // one whose .proto declares one (FullPolicyService): what a policy costs a

@@ -64,19 +64,3 @@ func BenchmarkTimeoutCall(b *testing.B) {
 		})
 	}
 }
-
-// The handlers of the timeout services: they answer at once.
-type (
-	TimeoutHandler   struct{ slowEcho }
-	NoTimeoutHandler struct{ slowEcho }
-)
-
-type slowEcho struct{}
-
-func (slowEcho) Limited(_ context.Context, req *e2ev1.SlowRequest) (*e2ev1.SlowResponse, error) {
-	return &e2ev1.SlowResponse{Id: req.Id, Attempts: 1}, nil
-}
-
-func (slowEcho) Unlimited(_ context.Context, req *e2ev1.SlowRequest) (*e2ev1.SlowResponse, error) {
-	return &e2ev1.SlowResponse{Id: req.Id, Attempts: 1}, nil
-}

@@ -10,7 +10,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/global"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -37,7 +37,7 @@ type layerCase struct {
 // are what must be safe, and what the tests below make concurrently.
 func layerCases(t *testing.T) []layerCase {
 	t.Helper()
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	layer := try(e2ev1.NewLayerService(cli)).must(t)
 	guarded := try(e2ev1.NewGuardedService(cli)).must(t)
 	file := try(e2ev1.NewFileDefaultService(cli)).must(t)
@@ -45,7 +45,7 @@ func layerCases(t *testing.T) []layerCase {
 	service := try(e2ev1.NewLayerService(cli, client.WithRetries(1))).must(t)
 	method := try(e2ev1.NewLayerService(cli, client.WithMethod(&global.MethodConfig{Name: "Declared", Retries: "5"}))).must(t)
 	both := try(e2ev1.NewLayerService(cli, client.WithRetries(4), client.WithMethod(&global.MethodConfig{Name: "Never", Retries: "2"}))).must(t)
-	retries5 := testserver.Client(t, client.WithClientRetries(5))
+	retries5 := testbed.Client(t, client.WithClientRetries(5))
 	clientWide := try(e2ev1.NewLayerService(retries5)).must(t)
 	clientGuarded := try(e2ev1.NewGuardedService(retries5)).must(t)
 	call := func(n int) []client.CallOption { return []client.CallOption{client.WithCallRetries(n)} }

@@ -9,7 +9,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -73,7 +73,7 @@ func (r result[T]) must(t *testing.T) T {
 // Layer 2 alone: the defaults of the .proto, over dubbo-go's own default of
 // 2 retries.
 func TestProtoDefaults(t *testing.T) {
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	layer := try(e2ev1.NewLayerService(cli)).must(t)
 	guarded := try(e2ev1.NewGuardedService(cli)).must(t)
 	file := try(e2ev1.NewFileDefaultService(cli)).must(t)
@@ -91,7 +91,7 @@ func TestProtoDefaults(t *testing.T) {
 // .proto says nothing about.
 func TestClientRetriesFillInUndeclaredMethods(t *testing.T) {
 	for _, clientRetries := range []int{5, 0} {
-		cli := testserver.Client(t, client.WithClientRetries(clientRetries))
+		cli := testbed.Client(t, client.WithClientRetries(clientRetries))
 		layer := try(e2ev1.NewLayerService(cli)).must(t)
 		guarded := try(e2ev1.NewGuardedService(cli)).must(t)
 		file := try(e2ev1.NewFileDefaultService(cli)).must(t)
@@ -109,7 +109,7 @@ func TestClientRetriesFillInUndeclaredMethods(t *testing.T) {
 // Layer 3 over layer 2: client.WithRetries given to the constructor sets
 // every method of the service, .proto defaults included.
 func TestServiceRetriesOverrideProto(t *testing.T) {
-	cli := testserver.Client(t, client.WithClientRetries(5))
+	cli := testbed.Client(t, client.WithClientRetries(5))
 	layer := try(e2ev1.NewLayerService(cli, client.WithRetries(1))).must(t)
 	guarded := try(e2ev1.NewGuardedService(cli, client.WithRetries(0))).must(t)
 	check(t,
@@ -126,7 +126,7 @@ func TestServiceRetriesOverrideProto(t *testing.T) {
 func TestMethodRetriesOverrideService(t *testing.T) {
 	declared := func() *global.MethodConfig { return &global.MethodConfig{Name: "Declared", Retries: "5"} }
 	never := func() *global.MethodConfig { return &global.MethodConfig{Name: "Never", Retries: "2"} }
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	for _, opts := range [][]client.ReferenceOption{
 		{client.WithRetries(1), client.WithMethod(declared()), client.WithMethod(never())},
 		{client.WithMethod(declared()), client.WithMethod(never()), client.WithRetries(1)},
@@ -159,7 +159,7 @@ func TestMethodRetriesOverrideService(t *testing.T) {
 func TestMethodWithoutRetriesKeepsProtoDefault(t *testing.T) {
 	cfg := &global.MethodConfig{Name: "Declared", RequestTimeout: "7s", LoadBalance: "random"}
 	before := *cfg
-	cli := testserver.Client(t, client.WithClientRetries(5))
+	cli := testbed.Client(t, client.WithClientRetries(5))
 	layer := try(e2ev1.NewLayerService(cli, client.WithMethod(cfg))).must(t)
 	check(t, want{"Declared", layer.Declared, 4, nil})
 	if diff := cmp.Diff(before, *cfg); diff != "" {
@@ -173,7 +173,7 @@ func TestMethodWithoutRetriesKeepsProtoDefault(t *testing.T) {
 
 // Layer 4 over everything: client.WithCallRetries on the call.
 func TestCallRetriesOverrideEverything(t *testing.T) {
-	cli := testserver.Client(t, client.WithClientRetries(5))
+	cli := testbed.Client(t, client.WithClientRetries(5))
 	layer := try(e2ev1.NewLayerService(cli,
 		client.WithRetries(1),
 		client.WithMethod(&global.MethodConfig{Name: "Declared", Retries: "5"}),
@@ -193,7 +193,7 @@ func TestCallRetriesOverrideEverything(t *testing.T) {
 // one service reach a method of the same name in another.
 func TestNoLeakBetweenServices(t *testing.T) {
 	t.Run("options of the first service", func(t *testing.T) {
-		cli := testserver.Client(t)
+		cli := testbed.Client(t)
 		layer := try(e2ev1.NewLayerService(cli,
 			client.WithRetries(5),
 			client.WithMethod(&global.MethodConfig{Name: "Undeclared", Retries: "4"}),
@@ -207,7 +207,7 @@ func TestNoLeakBetweenServices(t *testing.T) {
 		)
 	})
 	t.Run("options of the second service", func(t *testing.T) {
-		cli := testserver.Client(t)
+		cli := testbed.Client(t)
 		layer := try(e2ev1.NewLayerService(cli)).must(t)
 		plain := try(e2ev1.NewPlainService(cli, client.WithRetries(4))).must(t)
 		check(t,
@@ -218,7 +218,7 @@ func TestNoLeakBetweenServices(t *testing.T) {
 		)
 	})
 	t.Run("the .proto defaults", func(t *testing.T) {
-		cli := testserver.Client(t)
+		cli := testbed.Client(t)
 		try(e2ev1.NewLayerService(cli)).must(t)
 		plain := try(e2ev1.NewPlainService(cli)).must(t)
 		check(t, want{"plain Declared", plain.Declared, 3, nil})
@@ -230,7 +230,7 @@ func TestNoLeakBetweenServices(t *testing.T) {
 // without them share one reference config. If this starts failing, dubbo-go
 // has fixed the leak.
 func TestDubboLeaksServiceOptions(t *testing.T) {
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	if _, err := cli.DialWithInfo(e2ev1.PlainServiceName, &e2ev1.PlainService_ClientInfo, client.WithRetries(5)); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestDubboLeaksServiceOptions(t *testing.T) {
 // A handler's plain error is a business error: dubbo-go never retries it,
 // whatever the layers say.
 func TestBusinessErrorsAreNotRetried(t *testing.T) {
-	cli := testserver.Client(t, client.WithClientRetries(5))
+	cli := testbed.Client(t, client.WithClientRetries(5))
 	layer := try(e2ev1.NewLayerService(cli)).must(t)
 	for _, opts := range [][]client.CallOption{nil, {client.WithCallRetries(4)}} {
 		id := newID(t)
@@ -262,7 +262,7 @@ func TestBusinessErrorsAreNotRetried(t *testing.T) {
 // A call that fails fewer times than its retries succeeds, on the attempt
 // after the last failure.
 func TestCallSucceedsWithinRetries(t *testing.T) {
-	layer := try(e2ev1.NewLayerService(testserver.Client(t))).must(t)
+	layer := try(e2ev1.NewLayerService(testbed.Client(t))).must(t)
 	for fail := uint32(0); fail <= 4; fail++ {
 		id := newID(t)
 		resp, err := layer.Declared(context.Background(), &e2ev1.Request{Id: id, Fail: fail})

@@ -8,7 +8,7 @@ import (
 
 	"dubbo.apache.org/dubbo-go/v3/client"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -16,7 +16,7 @@ import (
 // kind works end to end through the generated stubs of a service that has
 // them, whatever options the service was created with.
 func streamingService(t *testing.T) e2ev1.LayerService {
-	return try(e2ev1.NewLayerService(testserver.Client(t, client.WithClientRetries(1)), client.WithRetries(2))).must(t)
+	return try(e2ev1.NewLayerService(testbed.Client(t, client.WithClientRetries(1)), client.WithRetries(2))).must(t)
 }
 
 func TestBidiStream(t *testing.T) {

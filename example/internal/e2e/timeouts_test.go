@@ -9,13 +9,13 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/global"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
 // These tests walk the timeout column of the precedence table
 // (docs/design.md, "Timeouts") on a real Triple server. The server
-// (handlers.Slow) makes the first attempts of a call sleep for slowSleep,
+// (testbed.Slow) makes the first attempts of a call sleep for slowSleep,
 // unless the attempt's context ends first; the limit that applies decides
 // whether an attempt is cut, and so how many attempts the server sees: a
 // slow attempt under a short limit is cut and retried, one under a long
@@ -82,7 +82,7 @@ func runSlowCases(t *testing.T, cases []slowCase) {
 // from a client of its own with clientOpts, and given serviceOpts.
 func timeoutService(method string, clientOpts []client.ClientOption, serviceOpts ...client.ReferenceOption) func(*testing.T) slowMethod {
 	return func(t *testing.T) slowMethod {
-		svc := try(e2ev1.NewTimeoutService(testserver.Client(t, clientOpts...), serviceOpts...)).must(t)
+		svc := try(e2ev1.NewTimeoutService(testbed.Client(t, clientOpts...), serviceOpts...)).must(t)
 		if method == "Limited" {
 			return svc.Limited
 		}
@@ -103,7 +103,7 @@ func methodTimeout(name string, d time.Duration) client.ReferenceOption {
 func TestTimeoutLayers(t *testing.T) {
 	serviceTimeout := func(method string) func(*testing.T) slowMethod {
 		return func(t *testing.T) slowMethod {
-			svc := try(e2ev1.NewServiceTimeoutService(testserver.Client(t))).must(t)
+			svc := try(e2ev1.NewServiceTimeoutService(testbed.Client(t))).must(t)
 			if method == "Inherit" {
 				return svc.Inherit
 			}
@@ -177,7 +177,7 @@ func TestTimeoutAttempts(t *testing.T) {
 // a caller's deadline of 2 s ends the call, with DEADLINE_EXCEEDED: no
 // more attempts than fit in it (7) reach the server.
 func TestCallerDeadlineBoundsCall(t *testing.T) {
-	svc := try(e2ev1.NewTimeoutService(testserver.Client(t), client.WithRetries(1000))).must(t)
+	svc := try(e2ev1.NewTimeoutService(testbed.Client(t), client.WithRetries(1000))).must(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	id := newID(t)
@@ -194,7 +194,7 @@ func TestCallerDeadlineBoundsCall(t *testing.T) {
 // another created after it from the same client, and a service whose
 // .proto declares no timeout gets no filter.
 func TestNoTimeoutLeak(t *testing.T) {
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	try(e2ev1.NewTimeoutService(cli, client.WithRequestTimeout(short), methodTimeout("Limited", short))).must(t)
 	later := try(e2ev1.NewTimeoutService(cli)).must(t)
 	plain := try(e2ev1.NewNoTimeoutService(cli)).must(t)
@@ -215,7 +215,7 @@ func TestNoTimeoutLeak(t *testing.T) {
 func TestDubboTimeouts(t *testing.T) {
 	noTimeout := func(clientOpts []client.ClientOption, serviceOpts ...client.ReferenceOption) func(*testing.T) slowMethod {
 		return func(t *testing.T) slowMethod {
-			cli := testserver.Client(t, clientOpts...)
+			cli := testbed.Client(t, clientOpts...)
 			info := &e2ev1.NoTimeoutService_ClientInfo
 			conn := try(cli.DialWithInfo(e2ev1.NoTimeoutServiceName, info, serviceOpts...)).must(t)
 			svc := new(e2ev1.NoTimeoutServiceImpl)
@@ -245,7 +245,7 @@ func TestDubboTimeouts(t *testing.T) {
 func TestTimeoutsWithoutProto(t *testing.T) {
 	noTimeout := func(clientOpts []client.ClientOption, serviceOpts ...client.ReferenceOption) func(*testing.T) slowMethod {
 		return func(t *testing.T) slowMethod {
-			return try(e2ev1.NewNoTimeoutService(testserver.Client(t, clientOpts...), serviceOpts...)).must(t).Unlimited
+			return try(e2ev1.NewNoTimeoutService(testbed.Client(t, clientOpts...), serviceOpts...)).must(t).Unlimited
 		}
 	}
 	deadline := func() (context.Context, context.CancelFunc) {

@@ -3,8 +3,8 @@
 // sends a retry to another provider.
 //
 // A process can export a service only once ("service already defined"), so
-// each provider is a process of its own (package provider), which serves
-// LayerService and fails every call (mode "fail") or none ("ok").
+// each provider is a process of its own (testbed.StartProviders), which
+// serves LayerService and fails every call (mode "fail") or none ("ok").
 package failover
 
 import (
@@ -15,22 +15,14 @@ import (
 	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/client"
-	_ "dubbo.apache.org/dubbo-go/v3/imports"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
-	"dubbo.apache.org/dubbo-go/v3/server"
-	"github.com/dubbogo/gost/log/logger"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/handlers"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/provider"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
 func TestMain(m *testing.M) {
-	// The failover cluster logs every failed attempt.
-	logger.SetLoggerLevel("fatal")
-	provider.Main(func(srv *server.Server, u handlers.Unary) error {
-		return e2ev1.RegisterLayerServiceHandler(srv, &handlers.LayerServer{Unary: u})
-	})
+	testbed.Main(nil)
 	os.Exit(m.Run())
 }
 
@@ -58,7 +50,7 @@ func TestMain(m *testing.M) {
 //     retries, makes one attempt and fails whenever it lands on a failing
 //     provider.
 func TestFailoverAcrossProviders(t *testing.T) {
-	ps := provider.Start(t, "fail", "ok", "fail")
+	ps := testbed.StartProviders(t, []string{"LayerService"}, "fail", "ok", "fail")
 	failA, healthy, failB := ps[0], ps[1], ps[2]
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -67,10 +59,10 @@ func TestFailoverAcrossProviders(t *testing.T) {
 
 	for _, topo := range []struct {
 		name      string
-		providers []*provider.Provider
+		providers []*testbed.Provider
 	}{
-		{"one of two fails", []*provider.Provider{failA, healthy}},
-		{"two of three fail", []*provider.Provider{failA, healthy, failB}},
+		{"one of two fails", []*testbed.Provider{failA, healthy}},
+		{"two of three fail", []*testbed.Provider{failA, healthy, failB}},
 	} {
 		t.Run(topo.name, func(t *testing.T) {
 			svc := service(t, topo.providers)
@@ -86,7 +78,7 @@ func TestFailoverAcrossProviders(t *testing.T) {
 				}
 			}
 
-			seen := provider.Counts(t, failA, healthy, failB)
+			seen := testbed.Counts(t, failA, healthy, failB)
 			// byFailures[n] is the number of calls that failed n times
 			// before they succeeded.
 			byFailures := make([]int, len(topo.providers))
@@ -113,7 +105,7 @@ func TestFailoverAcrossProviders(t *testing.T) {
 	}
 
 	t.Run("no retries, no failover", func(t *testing.T) {
-		svc := service(t, []*provider.Provider{failA, healthy})
+		svc := service(t, []*testbed.Provider{failA, healthy})
 		ids := make([]string, calls)
 		succeeded := 0
 		for i := range ids {
@@ -126,7 +118,7 @@ func TestFailoverAcrossProviders(t *testing.T) {
 				t.Errorf("%s: %v, want success or %v", ids[i], err, triple_protocol.CodeUnavailable)
 			}
 		}
-		seen := provider.Counts(t, failA, healthy)
+		seen := testbed.Counts(t, failA, healthy)
 		landedHealthy := 0
 		for _, id := range ids {
 			if a, h := seen[0][id], seen[1][id]; a+h != 1 {
@@ -149,7 +141,7 @@ func TestFailoverAcrossProviders(t *testing.T) {
 // carry the service's sticky, or Declared would stop sticking to one
 // provider while Undeclared sticks.
 func TestStickyWithProtoDefaults(t *testing.T) {
-	providers := provider.Start(t, "ok", "ok")
+	providers := testbed.StartProviders(t, []string{"LayerService"}, "ok", "ok")
 	svc := service(t, providers, client.WithSticky())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -168,7 +160,7 @@ func TestStickyWithProtoDefaults(t *testing.T) {
 				t.Fatalf("%s: %v", ids[i], err)
 			}
 		}
-		seen := provider.Counts(t, providers...)
+		seen := testbed.Counts(t, providers...)
 		var landed [2]int
 		for _, id := range ids {
 			for p := range providers {
@@ -184,9 +176,9 @@ func TestStickyWithProtoDefaults(t *testing.T) {
 
 // service returns a LayerService, created with opts, that reaches
 // providers directly.
-func service(t *testing.T, providers []*provider.Provider, opts ...client.ReferenceOption) e2ev1.LayerService {
+func service(t *testing.T, providers []*testbed.Provider, opts ...client.ReferenceOption) e2ev1.LayerService {
 	t.Helper()
-	cli, err := client.NewClient(client.WithClientURL(provider.URL(providers)))
+	cli, err := client.NewClient(client.WithClientURL(testbed.URL(providers)))
 	if err != nil {
 		t.Fatal(err)
 	}

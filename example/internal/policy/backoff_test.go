@@ -9,7 +9,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -33,7 +33,7 @@ var (
 // lower bound, and logs how much longer the gaps were.
 func TestBackoffGaps(t *testing.T) {
 	const seed, calls = 2026, 20
-	svc := try(e2ev1.NewBackoffService(testserver.Client(t), dubboretry.WithJitterSeed(seed))).must(t)
+	svc := try(e2ev1.NewBackoffService(testbed.Client(t), dubboretry.WithJitterSeed(seed))).must(t)
 	draws := rand.New(rand.NewPCG(seed, seed))
 
 	var delays, gaps time.Duration
@@ -80,7 +80,7 @@ func seedWhere(want ...func(float64) bool) uint64 {
 // A context deadline that falls inside a delay ends the call with the last
 // attempt's error, not the context's, and no attempt follows.
 func TestDeadlineInsideDelay(t *testing.T) {
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	for _, tc := range []struct {
 		name     string
 		method   func(e2ev1.BackoffService) unary

@@ -11,7 +11,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/provider"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -55,7 +55,7 @@ func callAll(t *testing.T, method unary, calls int) (ids []string, succeeded int
 // Without the budget (dubboretry.WithoutBudget, layer 3) each call makes 4
 // attempts (the last one on a provider already tried).
 func TestOutageBudget(t *testing.T) {
-	providers := provider.Start(t, "fail", "fail", "fail")
+	providers := startProviders(t, "fail", "fail", "fail")
 	cli := clientOf(t, providers)
 	const calls = 2000
 	for _, tc := range []struct {
@@ -76,7 +76,7 @@ func TestOutageBudget(t *testing.T) {
 			if succeeded != 0 {
 				t.Errorf("%d calls succeeded on providers that fail every attempt", succeeded)
 			}
-			attempts := total(provider.Counts(t, providers...), ids)
+			attempts := total(testbed.Counts(t, providers...), ids)
 			perCall := float64(attempts) / calls
 			if !tc.want(perCall) {
 				t.Errorf("%d attempts for %d calls: %.4f a call, want %s", attempts, calls, perCall, tc.says)
@@ -92,12 +92,12 @@ func TestOutageBudget(t *testing.T) {
 // SpareBudgetService's budget is not the one TestOutageBudget spends:
 // budgets are per service.
 func TestTransientFailuresBudget(t *testing.T) {
-	providers := provider.Start(t, "flaky:1:10", "flaky:2:10", "flaky:3:10")
+	providers := startProviders(t, "flaky:1:10", "flaky:2:10", "flaky:3:10")
 	cli := clientOf(t, providers)
 	svc := try(e2ev1.NewSpareBudgetService(cli)).must(t)
 	const calls = 2000
 	ids, succeeded := callAll(t, svc.Declared, calls)
-	attempts := total(provider.Counts(t, providers...), ids)
+	attempts := total(testbed.Counts(t, providers...), ids)
 	if succeeded < calls*99/100 {
 		t.Errorf("%d of %d calls succeeded, want at least 99%%", succeeded, calls)
 	}

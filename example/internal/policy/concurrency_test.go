@@ -10,7 +10,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -46,7 +46,7 @@ func TestConcurrentCallsShareTheBudget(t *testing.T) {
 		goroutines = 32
 		calls      = 2000 // per reference
 	)
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	loose := try(e2ev1.NewLooseBudgetService(cli)).must(t)
 	binding := try(e2ev1.NewLooseBudgetService(cli, dubboretry.WithBudget(0.1, 0))).must(t)
 

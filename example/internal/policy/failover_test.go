@@ -16,8 +16,7 @@ import (
 	protocolbase "dubbo.apache.org/dubbo-go/v3/protocol/base"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/provider"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -28,14 +27,14 @@ import (
 // Declared retries UNAVAILABLE 3 times after delays of up to 1, 2 and 4 ms,
 // under a budget (ratio 1, 1,000 a second) that does not bind.
 func TestFailoverKept(t *testing.T) {
-	ps := provider.Start(t, "fail", "ok", "fail", "ok")
+	ps := startProviders(t, "fail", "ok", "fail", "ok")
 	failA, okA, failB, okB := ps[0], ps[1], ps[2], ps[3]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const calls = 200
 
 	t.Run("a retry goes to a provider not yet tried", func(t *testing.T) {
-		providers := []*provider.Provider{failA, okA, failB}
+		providers := []*testbed.Provider{failA, okA, failB}
 		svc := try(e2ev1.NewFullPolicyService(clientOf(t, providers))).must(t)
 		ids := make([]string, calls)
 		for i := range ids {
@@ -48,7 +47,7 @@ func TestFailoverKept(t *testing.T) {
 				t.Errorf("%s: the healthy provider answered attempt %d, want its first", ids[i], resp.Attempts)
 			}
 		}
-		seen := provider.Counts(t, providers...)
+		seen := testbed.Counts(t, providers...)
 		byFailures := make([]int, 3)
 		for _, id := range ids {
 			a, h, b := seen[0][id], seen[1][id], seen[2][id]
@@ -65,7 +64,7 @@ func TestFailoverKept(t *testing.T) {
 	})
 
 	t.Run("WithCallRetries sets the count", func(t *testing.T) {
-		providers := []*provider.Provider{failA, failB}
+		providers := []*testbed.Provider{failA, failB}
 		// Without the budget, whose gate would close after 5 failed
 		// retries in a row: the count is the point here.
 		svc := try(e2ev1.NewFullPolicyService(clientOf(t, providers), dubboretry.WithoutBudget())).must(t)
@@ -74,14 +73,14 @@ func TestFailoverKept(t *testing.T) {
 			if _, err := svc.Declared(ctx, &e2ev1.Request{Id: id}, client.WithCallRetries(n)); err == nil {
 				t.Fatalf("%s: succeeded on failing providers", id)
 			}
-			if got := total(provider.Counts(t, providers...), []string{id}); got != n+1 {
+			if got := total(testbed.Counts(t, providers...), []string{id}); got != n+1 {
 				t.Errorf("WithCallRetries(%d): %d attempts, want %d", n, got, n+1)
 			}
 		}
 	})
 
 	t.Run("WithSticky holds", func(t *testing.T) {
-		providers := []*provider.Provider{okA, okB}
+		providers := []*testbed.Provider{okA, okB}
 		svc := try(e2ev1.NewFullPolicyService(clientOf(t, providers), client.WithSticky())).must(t)
 		for _, method := range []struct {
 			name string
@@ -94,7 +93,7 @@ func TestFailoverKept(t *testing.T) {
 					t.Fatalf("%s: %v", ids[i], err)
 				}
 			}
-			seen := provider.Counts(t, providers...)
+			seen := testbed.Counts(t, providers...)
 			first, second := total(seen[:1], ids), total(seen[1:], ids)
 			if first != len(ids) && second != len(ids) {
 				t.Errorf("%s with WithSticky: %d calls on one provider and %d on the other, want all on one", method.name, first, second)
@@ -113,7 +112,7 @@ func TestFailoverKept(t *testing.T) {
 // its .proto retries UNAVAILABLE only.
 func TestEveryGeneratedServiceJoinsTheCluster(t *testing.T) {
 	joined := spyClusters(t, constant.ClusterKeyFailover, dubboretry.ClusterName)
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	layer := try(e2ev1.NewLayerService(cli)).must(t)
 	withPolicy := try(e2ev1.NewRetryOnService(cli)).must(t)
 	try(cli.DialWithInfo(e2ev1.PlainServiceName, &e2ev1.PlainService_ClientInfo)).must(t)

@@ -14,9 +14,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/handlers"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/provider"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -25,7 +23,7 @@ import (
 // [UNAVAILABLE]; Write is not idempotent, and declares nothing. The
 // providers run in processes of their own (a process exports a service
 // once), every one in mode "ok": each call's id carries a script
-// (handlers.Script) that says what the call's n-th attempt does, counted
+// (testbed.Script) that says what the call's n-th attempt does, counted
 // over all providers in the order the attempts arrive (hang until its
 // context ends, fail with a code, sleep, answer). A scripted attempt that
 // answers reports its number, and each provider logs which attempts it
@@ -38,26 +36,26 @@ import (
 // slow answers after half a second: long past any hedging delay here (the
 // .proto's 100 ms, the options' 20 ms), so that a method that hedges would
 // send its next copy first.
-var slow = handlers.SleepThenAnswer(500 * time.Millisecond)
+var slow = testbed.SleepThenAnswer(500 * time.Millisecond)
 
 // hedge3 is a hedging of three copies 20 ms apart, for the options.
 var hedge3 = dubboretry.Hedging{MaxAttempts: 3, Delay: 20 * time.Millisecond}
 
 // hedgeProviders starts n providers and returns them, and a client that
 // reaches them all.
-func hedgeProviders(t *testing.T, n int) ([]*provider.Provider, *client.Client) {
+func hedgeProviders(t *testing.T, n int) ([]*testbed.Provider, *client.Client) {
 	t.Helper()
 	modes := make([]string, n)
 	for i := range modes {
 		modes[i] = "ok" // the scripts decide
 	}
-	ps := provider.Start(t, modes...)
+	ps := startProviders(t, modes...)
 	return ps, clientOf(t, ps)
 }
 
 // scripted returns a new id of the test that carries a script of steps.
-func scripted(t *testing.T, steps ...handlers.Step) string {
-	return handlers.Script(handlers.NewID(t.Name()), t.TempDir(), steps...)
+func scripted(t *testing.T, steps ...testbed.Step) string {
+	return testbed.Script(testbed.NewID(t.Name()), t.TempDir(), steps...)
 }
 
 // seenOf is what the providers saw of one scripted call.
@@ -69,20 +67,20 @@ type seenOf struct {
 }
 
 // observe reads what the providers ps saw of the scripted call id.
-func observe(t *testing.T, ps []*provider.Provider, id string) seenOf {
+func observe(t *testing.T, ps []*testbed.Provider, id string) seenOf {
 	t.Helper()
 	s := seenOf{id: id, attempts: make([]uint32, len(ps)), servedBy: map[uint32]int{}, ended: map[uint32]string{}}
-	for i, counts := range provider.Counts(t, ps...) {
+	for i, counts := range testbed.Counts(t, ps...) {
 		s.attempts[i] = counts[id]
 		for n := uint32(1); n <= 8; n++ {
-			if counts[handlers.AttemptKey(id, n)] > 0 {
+			if counts[testbed.AttemptKey(id, n)] > 0 {
 				if j, dup := s.servedBy[n]; dup {
 					t.Fatalf("%s: attempt %d served by providers %d and %d", id, n, j, i)
 				}
 				s.servedBy[n] = i
 			}
-			for _, why := range []string{handlers.EndedCanceled, handlers.EndedDeadline} {
-				if counts[handlers.EndedKey(id, n, why)] > 0 {
+			for _, why := range []string{testbed.EndedCanceled, testbed.EndedDeadline} {
+				if counts[testbed.EndedKey(id, n, why)] > 0 {
 					s.ended[n] = why
 				}
 			}
@@ -110,7 +108,7 @@ func (s seenOf) distinct() bool {
 // its context end a moment after the client let the attempt go, and
 // records it then. It ends the test if they have not within 20 s: a bound,
 // not a measurement.
-func awaitEnded(t *testing.T, ps []*provider.Provider, id string, ns ...uint32) seenOf {
+func awaitEnded(t *testing.T, ps []*testbed.Provider, id string, ns ...uint32) seenOf {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -128,7 +126,7 @@ func awaitEnded(t *testing.T, ps []*provider.Provider, id string, ns ...uint32) 
 
 // checkHedged checks a call that succeeded with the answer of its attempt
 // n, having sent n copies to n distinct providers.
-func checkHedged(t *testing.T, ps []*provider.Provider, name, id string, resp *e2ev1.Response, err error, n uint32) seenOf {
+func checkHedged(t *testing.T, ps []*testbed.Provider, name, id string, resp *e2ev1.Response, err error, n uint32) seenOf {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: %v; want the answer of copy %d", name, err, n)
@@ -155,15 +153,15 @@ func TestHedgeFirstSuccessWins(t *testing.T) {
 	svc := try(e2ev1.NewHedgeService(cli)).must(t)
 	for range 5 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		id := scripted(t, handlers.Hang)
+		id := scripted(t, testbed.Hang)
 		resp, err := svc.Read(ctx, &e2ev1.Request{Id: id})
 		checkHedged(t, ps, "Read, first copy hangs", id, resp, err, 2)
 		s := awaitEnded(t, ps, id, 1)
 		if s.servedBy[1] == s.servedBy[2] {
 			t.Errorf("%s: both copies went to provider %d", id, s.servedBy[1])
 		}
-		if why := s.ended[1]; why != handlers.EndedCanceled {
-			t.Errorf("%s: the first copy's context ended: %s, want %s", id, why, handlers.EndedCanceled)
+		if why := s.ended[1]; why != testbed.EndedCanceled {
+			t.Errorf("%s: the first copy's context ended: %s, want %s", id, why, testbed.EndedCanceled)
 		}
 		if why, ok := s.ended[2]; ok {
 			t.Errorf("%s: the winning copy's context ended (%s) before it answered", id, why)
@@ -195,7 +193,7 @@ func TestHedgeOnFailure(t *testing.T) {
 		name string
 		svc  e2ev1.HedgeService
 	}{{"the .proto's 100 ms", proto}, {"WithMethodHedging, 1 h", hour}} {
-		id := scripted(t, handlers.FailWith(unavailable))
+		id := scripted(t, testbed.FailWith(unavailable))
 		resp, err := tc.svc.Read(ctx, &e2ev1.Request{Id: id})
 		s := checkHedged(t, ps, tc.name+": first copy UNAVAILABLE", id, resp, err, 2)
 		if s.servedBy[1] == s.servedBy[2] {
@@ -211,8 +209,8 @@ func TestHedgeOnFailure(t *testing.T) {
 		req  *e2ev1.Request
 		code triple_protocol.Code
 	}{
-		{"INVALID_ARGUMENT", &e2ev1.Request{Id: scripted(t, handlers.FailWith(invalidArgument))}, invalidArgument},
-		{"a business error", &e2ev1.Request{Id: scripted(t, handlers.FailBusiness)}, triple_protocol.CodeBizError},
+		{"INVALID_ARGUMENT", &e2ev1.Request{Id: scripted(t, testbed.FailWith(invalidArgument))}, invalidArgument},
+		{"a business error", &e2ev1.Request{Id: scripted(t, testbed.FailBusiness)}, triple_protocol.CodeBizError},
 	} {
 		_, err := hour.Read(ctx, c.req)
 		if got := triple_protocol.CodeOf(err); got != c.code {
@@ -250,7 +248,7 @@ func TestHedgeBudget(t *testing.T) {
 	svc := try(e2ev1.NewHedgeService(cli, dubboretry.WithBudget(ratio, 0))).must(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	read := func(steps ...handlers.Step) (string, *e2ev1.Response, error) {
+	read := func(steps ...testbed.Step) (string, *e2ev1.Response, error) {
 		id := scripted(t, steps...)
 		resp, err := svc.Read(ctx, &e2ev1.Request{Id: id})
 		return id, resp, err
@@ -271,16 +269,16 @@ func TestHedgeBudget(t *testing.T) {
 	id, resp, err := read(slow)
 	checkOne("call 1, slow", id, resp, err, 0)
 	for i := range 9 {
-		_, resp, err := read(handlers.Answer)
+		_, resp, err := read(testbed.Answer)
 		if err != nil || resp.Attempts != 1 {
 			t.Fatalf("call %d, answered at once: %v, %v", i+2, resp, err)
 		}
 	}
-	id, resp, err = read(handlers.Hang)
+	id, resp, err = read(testbed.Hang)
 	checkHedged(t, ps, "call 11, first copy hangs", id, resp, err, 2)
 	id, resp, err = read(slow)
 	checkOne("call 12, slow", id, resp, err, 0)
-	id, resp, err = read(handlers.FailWith(unavailable))
+	id, resp, err = read(testbed.FailWith(unavailable))
 	checkOne("call 13, UNAVAILABLE", id, resp, err, unavailable)
 }
 
@@ -330,7 +328,7 @@ func TestHedgeTimeouts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), tc.deadline)
 			defer cancel()
-			id := scripted(t, handlers.Hang, handlers.Hang)
+			id := scripted(t, testbed.Hang, testbed.Hang)
 			_, err := tc.svc.Read(ctx, &e2ev1.Request{Id: id}, tc.opts...)
 			callerEnded := ctx.Err() != nil
 			if got := triple_protocol.CodeOf(err); got != deadlineCode {
@@ -361,41 +359,41 @@ func TestHedgeTimeouts(t *testing.T) {
 func TestHedgeLayers(t *testing.T) {
 	ps, cli := hedgeProviders(t, 3)
 	limit := client.WithCallRequestTimeout(time.Second)
-	hang := handlers.Hang
+	hang := testbed.Hang
 	for _, tc := range []struct {
 		name     string
 		opts     []client.ReferenceOption
 		write    bool
-		steps    []handlers.Step
+		steps    []testbed.Step
 		call     []client.CallOption
 		attempts uint32
 		code     triple_protocol.Code // 0: the last copy answers
 	}{
-		{".proto: Read, 2 copies", nil, false, []handlers.Step{hang}, nil, 2, 0},
-		{".proto: Read, no third copy", nil, false, []handlers.Step{hang, hang}, []client.CallOption{limit}, 2, deadlineCode},
-		{".proto: Write", nil, true, []handlers.Step{slow}, nil, 1, 0},
+		{".proto: Read, 2 copies", nil, false, []testbed.Step{hang}, nil, 2, 0},
+		{".proto: Read, no third copy", nil, false, []testbed.Step{hang, hang}, []client.CallOption{limit}, 2, deadlineCode},
+		{".proto: Write", nil, true, []testbed.Step{slow}, nil, 1, 0},
 
-		{"WithHedging(3 copies): Read", []client.ReferenceOption{dubboretry.WithHedging(hedge3)}, false, []handlers.Step{hang, hang}, nil, 3, 0},
-		{"WithHedging(3 copies): Write", []client.ReferenceOption{dubboretry.WithHedging(hedge3)}, true, []handlers.Step{slow}, nil, 1, 0},
-		{"WithMethodHedging(Write): Write", []client.ReferenceOption{dubboretry.WithMethodHedging("Write", hedge3)}, true, []handlers.Step{slow}, nil, 1, 0},
-		{"WithMethodHedging(Write): Read keeps the .proto's", []client.ReferenceOption{dubboretry.WithMethodHedging("Write", hedge3)}, false, []handlers.Step{hang}, nil, 2, 0},
-		{"WithoutHedging: Read", []client.ReferenceOption{dubboretry.WithoutHedging()}, false, []handlers.Step{slow}, nil, 1, 0},
-		{"WithoutMethodHedging(Read)", []client.ReferenceOption{dubboretry.WithoutMethodHedging("Read")}, false, []handlers.Step{slow}, nil, 1, 0},
-		{"WithHedging, WithoutMethodHedging(Read)", []client.ReferenceOption{dubboretry.WithHedging(hedge3), dubboretry.WithoutMethodHedging("Read")}, false, []handlers.Step{slow}, nil, 1, 0},
-		{"WithoutHedging, WithMethodHedging(Read, 3 copies)", []client.ReferenceOption{dubboretry.WithoutHedging(), dubboretry.WithMethodHedging("Read", hedge3)}, false, []handlers.Step{hang, hang}, nil, 3, 0},
-		{"WithMethodHedging(Read, 3 copies), WithoutHedging", []client.ReferenceOption{dubboretry.WithMethodHedging("Read", hedge3), dubboretry.WithoutHedging()}, false, []handlers.Step{hang, hang}, nil, 3, 0},
+		{"WithHedging(3 copies): Read", []client.ReferenceOption{dubboretry.WithHedging(hedge3)}, false, []testbed.Step{hang, hang}, nil, 3, 0},
+		{"WithHedging(3 copies): Write", []client.ReferenceOption{dubboretry.WithHedging(hedge3)}, true, []testbed.Step{slow}, nil, 1, 0},
+		{"WithMethodHedging(Write): Write", []client.ReferenceOption{dubboretry.WithMethodHedging("Write", hedge3)}, true, []testbed.Step{slow}, nil, 1, 0},
+		{"WithMethodHedging(Write): Read keeps the .proto's", []client.ReferenceOption{dubboretry.WithMethodHedging("Write", hedge3)}, false, []testbed.Step{hang}, nil, 2, 0},
+		{"WithoutHedging: Read", []client.ReferenceOption{dubboretry.WithoutHedging()}, false, []testbed.Step{slow}, nil, 1, 0},
+		{"WithoutMethodHedging(Read)", []client.ReferenceOption{dubboretry.WithoutMethodHedging("Read")}, false, []testbed.Step{slow}, nil, 1, 0},
+		{"WithHedging, WithoutMethodHedging(Read)", []client.ReferenceOption{dubboretry.WithHedging(hedge3), dubboretry.WithoutMethodHedging("Read")}, false, []testbed.Step{slow}, nil, 1, 0},
+		{"WithoutHedging, WithMethodHedging(Read, 3 copies)", []client.ReferenceOption{dubboretry.WithoutHedging(), dubboretry.WithMethodHedging("Read", hedge3)}, false, []testbed.Step{hang, hang}, nil, 3, 0},
+		{"WithMethodHedging(Read, 3 copies), WithoutHedging", []client.ReferenceOption{dubboretry.WithMethodHedging("Read", hedge3), dubboretry.WithoutHedging()}, false, []testbed.Step{hang, hang}, nil, 3, 0},
 
 		{"client.WithMethod(Read, Retries 0): no copy", []client.ReferenceOption{
-			client.WithMethod(&global.MethodConfig{Name: "Read", Retries: "0"})}, false, []handlers.Step{slow}, nil, 1, 0},
-		{"client.WithRetries(0): no copy", []client.ReferenceOption{client.WithRetries(0)}, false, []handlers.Step{slow}, nil, 1, 0},
+			client.WithMethod(&global.MethodConfig{Name: "Read", Retries: "0"})}, false, []testbed.Step{slow}, nil, 1, 0},
+		{"client.WithRetries(0): no copy", []client.ReferenceOption{client.WithRetries(0)}, false, []testbed.Step{slow}, nil, 1, 0},
 		{"client.WithRetries(0), WithHedging(3 copies)", []client.ReferenceOption{client.WithRetries(0), dubboretry.WithHedging(hedge3)},
-			false, []handlers.Step{hang, hang}, nil, 3, 0},
+			false, []testbed.Step{hang, hang}, nil, 3, 0},
 
-		{".proto, WithCallRetries(0)", nil, false, []handlers.Step{slow}, []client.CallOption{client.WithCallRetries(0)}, 1, 0},
-		{"WithHedging(3 copies), WithCallRetries(0)", []client.ReferenceOption{dubboretry.WithHedging(hedge3)}, false, []handlers.Step{slow}, []client.CallOption{client.WithCallRetries(0)}, 1, 0},
-		{"WithHedging(3 copies), WithCallRetries(1)", []client.ReferenceOption{dubboretry.WithHedging(hedge3)}, false, []handlers.Step{hang, hang},
+		{".proto, WithCallRetries(0)", nil, false, []testbed.Step{slow}, []client.CallOption{client.WithCallRetries(0)}, 1, 0},
+		{"WithHedging(3 copies), WithCallRetries(0)", []client.ReferenceOption{dubboretry.WithHedging(hedge3)}, false, []testbed.Step{slow}, []client.CallOption{client.WithCallRetries(0)}, 1, 0},
+		{"WithHedging(3 copies), WithCallRetries(1)", []client.ReferenceOption{dubboretry.WithHedging(hedge3)}, false, []testbed.Step{hang, hang},
 			[]client.CallOption{client.WithCallRetries(1), limit}, 2, deadlineCode},
-		{".proto, WithCallRetries(5): no third copy", nil, false, []handlers.Step{hang, hang},
+		{".proto, WithCallRetries(5): no third copy", nil, false, []testbed.Step{hang, hang},
 			[]client.CallOption{client.WithCallRetries(5), limit}, 2, deadlineCode},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -442,7 +440,7 @@ func TestHedgingLeavesStreams(t *testing.T) {
 	defer cancel()
 
 	t.Run("Download", func(t *testing.T) {
-		id := handlers.NewID(t.Name())
+		id := testbed.NewID(t.Name())
 		stream := try(svc.Download(ctx, &e2ev1.Request{Id: id, Fail: 4})).must(t)
 		var n uint32
 		for stream.Recv() {
@@ -457,14 +455,14 @@ func TestHedgingLeavesStreams(t *testing.T) {
 		if n != 4 {
 			t.Errorf("received %d messages, want 4", n)
 		}
-		if got := total(provider.Counts(t, ps...), []string{id}); got != 1 {
+		if got := total(testbed.Counts(t, ps...), []string{id}); got != 1 {
 			t.Errorf("the providers saw the stream opened %d times, want once", got)
 		}
 	})
 	t.Run("Bidi", func(t *testing.T) {
 		stream := try(svc.Bidi(ctx)).must(t)
 		for n := uint32(1); n <= 3; n++ {
-			if err := stream.Send(&e2ev1.Request{Id: handlers.NewID(t.Name())}); err != nil {
+			if err := stream.Send(&e2ev1.Request{Id: testbed.NewID(t.Name())}); err != nil {
 				t.Fatal(err)
 			}
 			resp, err := stream.Recv()
@@ -485,7 +483,7 @@ func TestHedgingLeavesStreams(t *testing.T) {
 	t.Run("Upload", func(t *testing.T) {
 		stream := try(svc.Upload(ctx)).must(t)
 		for range 5 {
-			if err := stream.Send(&e2ev1.Request{Id: handlers.NewID(t.Name())}); err != nil {
+			if err := stream.Send(&e2ev1.Request{Id: testbed.NewID(t.Name())}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -504,7 +502,7 @@ func TestHedgingLeavesStreams(t *testing.T) {
 // none, from the service option; a caller's hedging for Read, never for
 // Write.
 func TestHedgePolicyReported(t *testing.T) {
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	proto := dubboretry.Hedging{MaxAttempts: 2, Delay: 100 * time.Millisecond}
 	none := dubboretry.Hedging{}
 	type want struct {

@@ -9,61 +9,41 @@
 // itself is tested.
 //
 // One server runs in the test process. Tests that need several providers
-// of one service run them as processes of their own (package provider; a
-// process can export a service only once): see providers_test.go.
+// of one service run them as processes of their own (testbed.StartProviders;
+// a process can export a service only once): see providers_test.go.
 package policy
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"dubbo.apache.org/dubbo-go/v3/client"
-	_ "dubbo.apache.org/dubbo-go/v3/imports"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	"dubbo.apache.org/dubbo-go/v3/server"
-	"github.com/dubbogo/gost/log/logger"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/handlers"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/provider"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
 // seen records, by request id, when the test process's server saw each
 // attempt.
-var seen = handlers.NewLog()
+var seen = testbed.NewLog()
+
+// served are the services of e2e/v1 the tests call, which the test
+// process's server and the provider processes serve.
+var served = append([]string{"LayerService", "PlainService"}, testbed.PolicyServices...)
 
 func TestMain(m *testing.M) {
-	// dubbo-go's clusters, ours included, log every failed call; the tests
-	// fail calls on purpose by the thousand.
-	logger.SetLoggerLevel("fatal")
-	provider.Main(register)
-	testserver.Run(m, func(srv *server.Server) error {
-		return register(srv, handlers.Unary{Log: seen, Behaviour: handlers.ByRequest})
+	testbed.Main(nil)
+	testbed.RunTests(m, func(srv *server.Server) error {
+		return testbed.Register(srv, testbed.Handler{Log: seen, Behaviour: testbed.ByRequest}, served...)
 	})
 }
 
 // id returns a request id no other call of the process uses, that asks
-// the test process's server to fail with code (handlers.ByRequest).
+// the test process's server to fail with code (testbed.ByRequest).
 func id(t testing.TB, code triple_protocol.Code) string {
-	return handlers.WithCode(handlers.NewID(t.Name()), code)
-}
-
-// register adds the services of e2e/v1 that the tests call to srv, each
-// served by u.
-func register(srv *server.Server, u handlers.Unary) error {
-	return errors.Join(
-		e2ev1.RegisterLayerServiceHandler(srv, &handlers.LayerServer{Unary: u}),
-		e2ev1.RegisterPlainServiceHandler(srv, &handlers.PlainServer{Unary: u}),
-		e2ev1.RegisterRetryOnServiceHandler(srv, &handlers.RetryOnServer{Unary: u}),
-		e2ev1.RegisterBackoffServiceHandler(srv, &handlers.BackoffServer{Unary: u}),
-		e2ev1.RegisterBudgetServiceHandler(srv, &handlers.BudgetServer{Unary: u}),
-		e2ev1.RegisterSpareBudgetServiceHandler(srv, &handlers.SpareBudgetServer{Unary: u}),
-		e2ev1.RegisterLooseBudgetServiceHandler(srv, &handlers.LooseBudgetServer{Unary: u}),
-		e2ev1.RegisterFullPolicyServiceHandler(srv, &handlers.FullPolicyServer{Unary: u}),
-		e2ev1.RegisterHedgeServiceHandler(srv, &handlers.HedgeServer{Unary: u}),
-	)
+	return testbed.WithCode(testbed.NewID(t.Name()), code)
 }
 
 // try(f()).must(t) is the result of f, or the end of the test if f fails.

@@ -5,12 +5,16 @@ import (
 
 	"dubbo.apache.org/dubbo-go/v3/client"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/provider"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 )
 
-// Provider processes (package provider) serve the services of register
-// (main_test.go) in a mode of provider.Behaviour: "ok", "fail" or
+// startProviders starts a provider process of the services the tests call
+// (served, main_test.go) per mode of testbed.Mode: "ok", "fail" or
 // "flaky:SEED:PCT".
+func startProviders(t *testing.T, modes ...string) []*testbed.Provider {
+	t.Helper()
+	return testbed.StartProviders(t, served, modes...)
+}
 
 // total returns the attempts of ids over all of counts.
 func total(counts []map[string]uint32, ids []string) int {
@@ -24,7 +28,7 @@ func total(counts []map[string]uint32, ids []string) int {
 }
 
 // clientOf returns a client that reaches providers directly.
-func clientOf(t *testing.T, providers []*provider.Provider) *client.Client {
+func clientOf(t *testing.T, providers []*testbed.Provider) *client.Client {
 	t.Helper()
-	return try(client.NewClient(client.WithClientURL(provider.URL(providers)))).must(t)
+	return try(client.NewClient(client.WithClientURL(testbed.URL(providers)))).must(t)
 }

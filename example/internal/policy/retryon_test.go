@@ -8,7 +8,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -60,7 +60,7 @@ func checkBusiness(t *testing.T, name string, method unary) {
 // with that attempt's code; UNAVAILABLE gets the retries + 1 attempts. A
 // business error is never retried.
 func TestRetryOnFromProto(t *testing.T) {
-	svc := try(e2ev1.NewRetryOnService(testserver.Client(t))).must(t)
+	svc := try(e2ev1.NewRetryOnService(testbed.Client(t))).must(t)
 	check(t,
 		attempt{"unavailable: listed", svc.Declared, unavailable, 4, nil},
 		attempt{"invalid argument", svc.Declared, invalidArgument, 1, nil},
@@ -76,7 +76,7 @@ func TestRetryOnFromProto(t *testing.T) {
 // Layer 3 overrides the .proto's list: WithRetryOn for the whole service,
 // WithMethodRetryOn for one method, over WithRetryOn, in any order.
 func TestRetryOnOverridden(t *testing.T) {
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	service := try(e2ev1.NewRetryOnService(cli, dubboretry.WithRetryOn(internal))).must(t)
 	check(t,
 		attempt{"WithRetryOn(internal): internal", service.Declared, internal, 4, nil},
@@ -104,7 +104,7 @@ func TestRetryOnOverridden(t *testing.T) {
 // A policy stays with its service: services created after it from the same
 // client, whose .proto declares none, retry as dubbo-go does.
 func TestPolicyDoesNotLeak(t *testing.T) {
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	svc := try(e2ev1.NewRetryOnService(cli, dubboretry.WithRetryOn(internal))).must(t)
 	plain := try(e2ev1.NewPlainService(cli)).must(t)
 	layer := try(e2ev1.NewLayerService(cli)).must(t)
@@ -120,7 +120,7 @@ func TestPolicyDoesNotLeak(t *testing.T) {
 // whatever order the caller gives it and the options of dubboretry (the
 // generated constructor passes the .proto's policy after them all).
 func TestCallersClusterWins(t *testing.T) {
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	for _, tc := range []struct {
 		name string
 		opts []client.ReferenceOption
@@ -178,7 +178,7 @@ func dialPlain(t *testing.T, cli *client.Client, opts ...client.ReferenceOption)
 // under the cluster the caller chose. PlainService declares no retries:
 // dubbo-go's 2.
 func TestDialByHand(t *testing.T) {
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	svc := dialPlain(t, cli)
 	check(t,
 		attempt{"Dial: unavailable", svc.Declared, unavailable, 3, nil},

@@ -22,7 +22,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/result"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/proc"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -36,10 +36,10 @@ const discoveryTimeout = 30 * time.Second
 // a probe scenario, a load or the second-reference check, is the field
 // that is set.
 type consumerConfig struct {
-	Registry reg
+	Registry testbed.Registry
 	// Scenario names a scenario (see findScenario), Probes a probe
 	// scenario (findProbeScenario); Counts are the addresses where the
-	// providers serve their attempt counts (provider.counts).
+	// providers serve their attempt counts (testbed.Provider.HTTP).
 	Scenario string      `json:",omitempty"`
 	Probes   string      `json:",omitempty"`
 	Counts   []string    `json:",omitempty"`
@@ -51,7 +51,7 @@ type consumerConfig struct {
 // The process is killed if it runs for more than timeout. It may be called
 // from any goroutine.
 func runConsumer(t testing.TB, name string, cfg consumerConfig, timeout time.Duration) ([]message, error) {
-	c, err := spawn(t, "consumer "+name, "consumer", cfg, timeout)
+	c, err := testbed.StartChild[message](t, "consumer "+name, "consumer", cfg, timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func consume(cfg consumerConfig) error {
 // newClient returns a client, with opts, that finds its providers in
 // cfg.Registry.
 func newClient(cfg consumerConfig, opts ...client.ClientOption) (*client.Client, error) {
-	ins, err := dubbo.NewInstance(cfg.Registry.instance(consumerApp)...)
+	ins, err := dubbo.NewInstance(cfg.Registry.Instance(consumerApp)...)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +104,7 @@ func discover(method unary, id string) error {
 // provider is found.
 func discoverBy(call probeCall, id string) error {
 	n := 0
-	return proc.Await(discoveryTimeout, 50*time.Millisecond, func() error {
+	return testbed.Await(discoveryTimeout, 50*time.Millisecond, func() error {
 		n++
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -119,7 +119,7 @@ type scenario struct {
 	client []client.ClientOption
 	// calls creates the scenario's services from cli and returns the calls
 	// to make, each with the attempts it must make.
-	calls func(cli *client.Client, r reg) ([]call, error)
+	calls func(cli *client.Client, r testbed.Registry) ([]call, error)
 }
 
 // call is one call of a scenario, with the attempts it must make when the
@@ -212,7 +212,7 @@ func runScenario(cfg consumerConfig) error {
 // is prefix/name) that the providers serving their counts at addrs saw.
 func addAttempts(results []callResult, addrs []string, prefix string) error {
 	for _, addr := range addrs {
-		seen, err := fetchAttempts(addr)
+		seen, err := testbed.ReadAttempts(addr)
 		if err != nil {
 			return err
 		}
@@ -256,12 +256,12 @@ func runConsumers(t *testing.T, names []string, cfgs []consumerConfig) []outcome
 // checkScenarios runs a consumer process for each scenario, several at
 // once, and checks that each call failed with CodeUnavailable after the
 // attempts it must make. It returns the results, by scenario.
-func checkScenarios(t *testing.T, r reg, p *provider, scenarios []scenario) map[string][]callResult {
+func checkScenarios(t *testing.T, r testbed.Registry, p *testbed.Provider, scenarios []scenario) map[string][]callResult {
 	t.Helper()
 	cfgs := make([]consumerConfig, len(scenarios))
 	names := make([]string, len(scenarios))
 	for i, sc := range scenarios {
-		cfgs[i] = consumerConfig{Registry: r, Scenario: sc.name, Counts: []string{p.counts()}}
+		cfgs[i] = consumerConfig{Registry: r, Scenario: sc.name, Counts: []string{p.HTTP}}
 		names[i] = sc.name
 	}
 	outcomes := runConsumers(t, names, cfgs)
@@ -440,7 +440,7 @@ func runLoad(cfg consumerConfig) error {
 	// Call until every provider has answered.
 	seen := make(map[string]bool)
 	n := 0
-	if err := proc.Await(discoveryTimeout, 50*time.Millisecond, func() error {
+	if err := testbed.Await(discoveryTimeout, 50*time.Millisecond, func() error {
 		n++
 		id := fmt.Sprintf("discover#%d", n)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -514,7 +514,7 @@ var awaited = make(chan string, 1)
 
 func init() {
 	go func() {
-		if proc.Role() != "consumer" {
+		if testbed.Role() != "consumer" {
 			return
 		}
 		s := bufio.NewScanner(os.Stdin)

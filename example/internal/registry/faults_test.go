@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/zookeeper"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 )
 
 // The loads of TestFailoverUnderFaults: loadCalls calls of
@@ -29,7 +29,7 @@ const (
 // at most readRetries + 1 attempts, never two on one provider.
 func TestFailoverUnderFaults(t *testing.T) {
 	t.Parallel()
-	zookeeper.Require(t)
+	testbed.RequireZooKeeper(t)
 	t.Run("provider killed", testProviderKilled)
 	t.Run("provider started", testProviderStarted)
 	t.Run("ZooKeeper restarted", testZooKeeperRestarted)
@@ -37,8 +37,8 @@ func TestFailoverUnderFaults(t *testing.T) {
 
 // A fault is a load with something done to it partway through.
 type fault struct {
-	zk        *zookeeper.Server
-	r         reg
+	zk        *testbed.ZooKeeper
+	r         testbed.Registry
 	providers map[string]string // the name of each provider, by Triple address
 	// rate is the calls a second of the load; at is the calls done when
 	// the fault happens, which act makes happen.
@@ -61,10 +61,10 @@ func (f *fault) retries() int {
 
 // newFault starts ZooKeeper and the named providers, in a group of the
 // test's own.
-func newFault(t *testing.T, iface bool, names ...string) (*fault, []*provider) {
-	f := &fault{zk: zookeeper.Start(t), providers: make(map[string]string)}
-	f.r = reg{Addr: f.zk.Addr, Group: newGroup(t), Interface: iface}
-	var ps []*provider
+func newFault(t *testing.T, iface bool, names ...string) (*fault, []*testbed.Provider) {
+	f := &fault{zk: testbed.StartZooKeeper(t), providers: make(map[string]string)}
+	f.r = testbed.Registry{Addr: f.zk.Addr, Group: newGroup(t), Interface: iface}
+	var ps []*testbed.Provider
 	for _, n := range names {
 		ps = append(ps, f.start(t, n))
 	}
@@ -72,10 +72,10 @@ func newFault(t *testing.T, iface bool, names ...string) (*fault, []*provider) {
 }
 
 // start starts a provider called name.
-func (f *fault) start(t *testing.T, name string) *provider {
+func (f *fault) start(t *testing.T, name string) *testbed.Provider {
 	t.Helper()
-	p := startProvider(t, name, providerConfig{Registry: f.r})
-	f.providers[p.Tri] = name
+	p := startProvider(t, name, f.r, testbed.ProviderConfig{})
+	f.providers[p.Addr] = name
 	return p
 }
 
@@ -98,7 +98,7 @@ func (f *fault) run(t *testing.T) *loadResult {
 			res = m.Load
 		}
 	}
-	c.wait()
+	wait(t, c)
 	if !acted {
 		t.Fatalf("the load ended before %d calls were done", f.at)
 	}
@@ -219,7 +219,7 @@ func testProviderKilled(t *testing.T) {
 	res := f.run(t)
 	f.checkAttempts(t, res.Calls)
 
-	live := map[string]bool{ps[0].Tri: true, ps[2].Tri: true}
+	live := map[string]bool{ps[0].Addr: true, ps[2].Addr: true}
 	for i, c := range res.Calls {
 		if c.Code == "" {
 			continue
@@ -243,7 +243,7 @@ func testProviderKilled(t *testing.T) {
 	for _, c := range res.Calls {
 		hit := false
 		for _, a := range c.Attempts {
-			if a.Provider == victim.Tri && c.End > killed {
+			if a.Provider == victim.Addr && c.End > killed {
 				onVictim++
 				hit = true
 				victimCodes[orOK(a.Code)]++
@@ -270,7 +270,7 @@ func testProviderKilled(t *testing.T) {
 // from ZooKeeper, and it takes a share of the calls.
 func testProviderStarted(t *testing.T) {
 	f, _ := newFault(t, true, "A", "B")
-	var late *provider
+	var late *testbed.Provider
 	var started, ready int64
 	f.rate, f.at = 2000, 2000
 	f.act = func(*child) {
@@ -289,7 +289,7 @@ func testProviderStarted(t *testing.T) {
 	var first int64
 	for _, c := range res.Calls {
 		for _, a := range c.Attempts {
-			if a.Provider == late.Tri && a.Code == "" {
+			if a.Provider == late.Addr && a.Code == "" {
 				served++
 				if first == 0 || c.Start < first {
 					first = c.Start
@@ -298,7 +298,7 @@ func testProviderStarted(t *testing.T) {
 		}
 	}
 	seen := 0
-	for id := range late.attempts(t) {
+	for id := range late.Attempts(t) {
 		if strings.HasPrefix(id, "load#") {
 			seen++
 		}
@@ -371,7 +371,7 @@ func zooKeeperRestarted(t *testing.T, iface bool) {
 	f.faults = true
 	const outage = 3 * time.Second
 	var stopping, stopped, restarted, lateStart, lateReady int64
-	var late *provider
+	var late *testbed.Provider
 	f.rate, f.at, f.await = 2000, 1000, true
 	f.act = func(c *child) {
 		stopping = time.Now().UnixNano()
@@ -384,7 +384,9 @@ func zooKeeperRestarted(t *testing.T, iface bool) {
 		lateStart = time.Now().UnixNano()
 		late = f.start(t, "D")
 		lateReady = time.Now().UnixNano()
-		c.send("await " + late.Tri)
+		if err := c.Send("await " + late.Addr); err != nil {
+			t.Error(err)
+		}
 	}
 	res := f.run(t)
 	a := res.Await

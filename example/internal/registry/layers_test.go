@@ -7,6 +7,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/client"
 	"dubbo.apache.org/dubbo-go/v3/global"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -21,7 +22,7 @@ var layerScenarios = []scenario{
 		// and LayerService's default for Declared does not reach
 		// PlainService.Declared.
 		name: "proto alone",
-		calls: func(cli *client.Client, _ reg) ([]call, error) {
+		calls: func(cli *client.Client, _ testbed.Registry) ([]call, error) {
 			layer, guarded, file, plain, err := services(cli)
 			return []call{
 				{name: "Declared (method: 3)", method: layer.Declared, want: 4},
@@ -43,7 +44,7 @@ var layerScenarios = []scenario{
 		// every method of its service, .proto defaults included.
 		name:   "WithRetries(1) and (0)",
 		client: []client.ClientOption{client.WithClientRetries(5)},
-		calls: func(cli *client.Client, _ reg) ([]call, error) {
+		calls: func(cli *client.Client, _ testbed.Registry) ([]call, error) {
 			layer, err := e2ev1.NewLayerService(cli, client.WithRetries(1))
 			if err != nil {
 				return nil, err
@@ -71,7 +72,7 @@ var layerScenarios = []scenario{
 		// force.
 		name:   "WithMethod without retries",
 		client: []client.ClientOption{client.WithClientRetries(5)},
-		calls: func(cli *client.Client, _ reg) ([]call, error) {
+		calls: func(cli *client.Client, _ testbed.Registry) ([]call, error) {
 			layer, err := e2ev1.NewLayerService(cli,
 				client.WithMethod(&global.MethodConfig{Name: "Declared", RequestTimeout: "7s"}))
 			return []call{
@@ -84,7 +85,7 @@ var layerScenarios = []scenario{
 		// Layer 4 over everything: WithCallRetries on the call.
 		name:   "WithCallRetries",
 		client: []client.ClientOption{client.WithClientRetries(5)},
-		calls: func(cli *client.Client, _ reg) ([]call, error) {
+		calls: func(cli *client.Client, _ testbed.Registry) ([]call, error) {
 			layer, err := e2ev1.NewLayerService(cli,
 				client.WithRetries(1),
 				client.WithMethod(&global.MethodConfig{Name: "Declared", Retries: "5"}))
@@ -109,7 +110,7 @@ var layerScenarios = []scenario{
 		// The options given to one service do not reach another service
 		// created from the same client: the first...
 		name: "no leak: options of the first service",
-		calls: func(cli *client.Client, _ reg) ([]call, error) {
+		calls: func(cli *client.Client, _ testbed.Registry) ([]call, error) {
 			layer, err := e2ev1.NewLayerService(cli,
 				client.WithRetries(5),
 				client.WithMethod(&global.MethodConfig{Name: "Undeclared", Retries: "4"}))
@@ -128,7 +129,7 @@ var layerScenarios = []scenario{
 	{
 		// ... or the second.
 		name: "no leak: options of the second service",
-		calls: func(cli *client.Client, _ reg) ([]call, error) {
+		calls: func(cli *client.Client, _ testbed.Registry) ([]call, error) {
 			layer, err := e2ev1.NewLayerService(cli)
 			if err != nil {
 				return nil, err
@@ -168,7 +169,7 @@ func clientRetries(n int) scenario {
 	return scenario{
 		name:   "WithClientRetries(" + strconv.Itoa(n) + ")",
 		client: []client.ClientOption{client.WithClientRetries(n)},
-		calls: func(cli *client.Client, _ reg) ([]call, error) {
+		calls: func(cli *client.Client, _ testbed.Registry) ([]call, error) {
 			layer, guarded, file, plain, err := services(cli)
 			return []call{
 				{name: "Declared (method: 3)", method: layer.Declared, want: 4},
@@ -189,7 +190,7 @@ func clientRetries(n int) scenario {
 func withMethod(name string, opts ...client.ReferenceOption) scenario {
 	return scenario{
 		name: name,
-		calls: func(cli *client.Client, _ reg) ([]call, error) {
+		calls: func(cli *client.Client, _ testbed.Registry) ([]call, error) {
 			layer, err := e2ev1.NewLayerService(cli, opts...)
 			return []call{
 				{name: "Declared: WithMethod 5", method: layer.Declared, want: 6},
@@ -209,14 +210,14 @@ func withMethod(name string, opts ...client.ReferenceOption) scenario {
 // (but see checkRegistered on consumers).
 func TestLayersThroughZooKeeper(t *testing.T) {
 	t.Parallel()
-	zk := eachRegistration(t, func(t *testing.T, r reg) {
-		p := startProvider(t, "A", providerConfig{Registry: r})
+	zk := eachRegistration(t, func(t *testing.T, r testbed.Registry) {
+		p := startProvider(t, "A", r, testbed.ProviderConfig{})
 		results := checkScenarios(t, r, p, layerScenarios)
 		logResults(t, layerScenarios, results)
-		checkListening(t, p)
+		p.CheckLoopbackOnly(t)
 	})
 	if consumers := checkRegistered(t, zkTree(t, zk.Addr)); len(consumers) > 0 {
-		t.Logf("consumers registered under %v, not %s: dubbo-go ignores DUBBO_IP_TO_REGISTRY for them", consumers, loopbackIP)
+		t.Logf("consumers registered under %v, not %s: dubbo-go ignores DUBBO_IP_TO_REGISTRY for them", consumers, testbed.Loopback)
 	}
 }
 
@@ -255,7 +256,7 @@ var providerMethodRetries = map[string]map[string]int{
 var providerRetriesScenarios = []scenario{
 	{
 		name: "provider retries, consumer sets none",
-		calls: func(cli *client.Client, r reg) ([]call, error) {
+		calls: func(cli *client.Client, r testbed.Registry) ([]call, error) {
 			layer, guarded, file, plain, err := services(cli)
 			return []call{
 				{name: "Declared (.proto: 3, over the provider's method: 6)", method: layer.Declared, want: 4},
@@ -272,7 +273,7 @@ var providerRetriesScenarios = []scenario{
 	{
 		name:   "provider retries, WithClientRetries(1)",
 		client: []client.ClientOption{client.WithClientRetries(1)},
-		calls: func(cli *client.Client, r reg) ([]call, error) {
+		calls: func(cli *client.Client, r testbed.Registry) ([]call, error) {
 			layer, guarded, _, plain, err := services(cli)
 			return []call{
 				{name: "Declared (.proto: 3)", method: layer.Declared, want: 4},
@@ -285,7 +286,7 @@ var providerRetriesScenarios = []scenario{
 	},
 	{
 		name: "provider retries, WithRetries(0)",
-		calls: func(cli *client.Client, r reg) ([]call, error) {
+		calls: func(cli *client.Client, r testbed.Registry) ([]call, error) {
 			layer, err := e2ev1.NewLayerService(cli, client.WithRetries(0))
 			if err != nil {
 				return nil, err
@@ -302,7 +303,7 @@ var providerRetriesScenarios = []scenario{
 	},
 	{
 		name: "provider retries, WithMethod and WithCallRetries",
-		calls: func(cli *client.Client, r reg) ([]call, error) {
+		calls: func(cli *client.Client, r testbed.Registry) ([]call, error) {
 			layer, err := e2ev1.NewLayerService(cli, client.WithMethod(&global.MethodConfig{Name: "Declared", Retries: "1"}))
 			if err != nil {
 				return nil, err
@@ -321,7 +322,7 @@ var providerRetriesScenarios = []scenario{
 // fromProvider is n, the attempts the provider's retries give, with
 // interface-level registration, and otherwise with the default
 // registration, which drops them.
-func fromProvider(r reg, n, otherwise uint32) uint32 {
+func fromProvider(r testbed.Registry, n, otherwise uint32) uint32 {
 	if r.Interface {
 		return n
 	}
@@ -332,9 +333,9 @@ func fromProvider(r reg, n, otherwise uint32) uint32 {
 // (server.WithRetries, server.WithMethod) combine with the layers.
 func TestProviderRetries(t *testing.T) {
 	t.Parallel()
-	eachRegistration(t, func(t *testing.T, r reg) {
+	eachRegistration(t, func(t *testing.T, r testbed.Registry) {
 		retries := providerRetries
-		p := startProvider(t, "A", providerConfig{Registry: r, ServerRetries: &retries, MethodRetries: providerMethodRetries})
+		p := startProvider(t, "A", r, testbed.ProviderConfig{ServerRetries: &retries, MethodRetries: providerMethodRetries})
 		results := checkScenarios(t, r, p, providerRetriesScenarios)
 		logResults(t, providerRetriesScenarios, results)
 	})

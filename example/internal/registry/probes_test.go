@@ -15,6 +15,8 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/base"
 	"dubbo.apache.org/dubbo-go/v3/protocol/result"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 )
 
 // A probeScenario is a consumer configuration whose calls run at once, each
@@ -116,12 +118,12 @@ func runProbes(cfg consumerConfig) error {
 // at once, and checks that each call ended with the code it wants, after
 // the attempts it wants: want[scenario][call] where given, else the
 // scenario's own. It returns the reports, by scenario.
-func checkProbeScenarios(t *testing.T, r reg, p *provider, scenarios []probeScenario, want map[string]map[string]uint32) map[string]*probeReport {
+func checkProbeScenarios(t *testing.T, r testbed.Registry, p *testbed.Provider, scenarios []probeScenario, want map[string]map[string]uint32) map[string]*probeReport {
 	t.Helper()
 	cfgs := make([]consumerConfig, len(scenarios))
 	names := make([]string, len(scenarios))
 	for i, sc := range scenarios {
-		cfgs[i] = consumerConfig{Registry: r, Probes: sc.name, Counts: []string{p.counts()}}
+		cfgs[i] = consumerConfig{Registry: r, Probes: sc.name, Counts: []string{p.HTTP}}
 		names[i] = sc.name
 	}
 	outcomes := runConsumers(t, names, cfgs)

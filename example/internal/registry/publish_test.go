@@ -5,23 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"net"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	dubbo "dubbo.apache.org/dubbo-go/v3"
 	"dubbo.apache.org/dubbo-go/v3/client"
 	"dubbo.apache.org/dubbo-go/v3/global"
-	"dubbo.apache.org/dubbo-go/v3/protocol"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/handlers"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/proc"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/zookeeper"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	publishv1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/publish/v1"
 )
 
@@ -33,82 +27,6 @@ import (
 // that writes methods.<M>.retries and methods.<M>.timeout on the URL a
 // provider exports, where the provider set neither the method's nor the
 // service's value.
-
-// PublishServer implements publishv1.PublishServiceHandler, counting
-// attempts by request id. A call fails its first req.Fail attempts with
-// CodeUnavailable, which dubbo-go retries; a call whose id ends with
-// slowMark makes them slow instead (slowSleep, unless the attempt's
-// context ends first) and then answers.
-type PublishServer struct{ seen *handlers.Log }
-
-// slowMark ends the id of a call whose failing attempts are slow instead.
-// The provider counts its attempts under the id without it.
-const slowMark = "~slow"
-
-func (s *PublishServer) serve(ctx context.Context, req *publishv1.Request) (*publishv1.Response, error) {
-	id, slow := strings.CutSuffix(req.Id, slowMark)
-	n := s.seen.Add(id)
-	if n <= req.Fail {
-		if slow {
-			if err := handlers.Sleep(ctx, slowSleep); err != nil {
-				return nil, err
-			}
-		} else {
-			return nil, triple_protocol.NewError(triple_protocol.CodeUnavailable, fmt.Errorf("attempt %d of %s fails", n, id))
-		}
-	}
-	return &publishv1.Response{Id: id, Attempts: n}, nil
-}
-
-func (s *PublishServer) Declared(ctx context.Context, req *publishv1.Request) (*publishv1.Response, error) {
-	return s.serve(ctx, req)
-}
-
-func (s *PublishServer) Never(ctx context.Context, req *publishv1.Request) (*publishv1.Response, error) {
-	return s.serve(ctx, req)
-}
-
-func (s *PublishServer) Undeclared(ctx context.Context, req *publishv1.Request) (*publishv1.Response, error) {
-	return s.serve(ctx, req)
-}
-
-func (s *PublishServer) Limited(ctx context.Context, req *publishv1.Request) (*publishv1.Response, error) {
-	return s.serve(ctx, req)
-}
-
-// provideWithLoad serves PublishService as a program configured through
-// dubbo.Load would: publishv1.SetProviderPublishService, then dubbo.Load
-// with the instance's options, which creates the server and serves in the
-// background. That server takes no HTTP handler, so the provider serves
-// its attempts on a port of its own, and is ready once the Triple port
-// accepts connections; the consumers wait for the registration.
-func provideWithLoad(cfg providerConfig, port int, seen *handlers.Log) error {
-	opts := append(cfg.Registry.instance(providerApp),
-		dubbo.WithProtocol(protocol.WithTriple(), protocol.WithIp(loopbackIP), protocol.WithPort(port)))
-	ins, err := dubbo.NewInstance(opts...)
-	if err != nil {
-		return err
-	}
-	publishv1.SetProviderPublishService(&PublishServer{seen})
-	if err := dubbo.Load(dubbo.WithInstanceOptions(ins.GetInstanceOptionsSnapshot())); err != nil {
-		return err
-	}
-
-	l, err := net.Listen("tcp", net.JoinHostPort(loopbackIP, "0"))
-	if err != nil {
-		return err
-	}
-	defer l.Close()
-	go http.Serve(l, mux(seen))
-
-	tri := net.JoinHostPort(loopbackIP, strconv.Itoa(port))
-	if err := proc.Await(30*time.Second, 50*time.Millisecond, func() error { return proc.Accepting(tri) }); err != nil {
-		return err
-	}
-	say(message{Ready: &ready{Tri: tri, HTTP: l.Addr().String()}})
-	proc.WaitEnd()
-	return nil
-}
 
 // publishCall calls method of PublishService with req.
 type publishCall func(ctx context.Context, method string, req *publishv1.Request, opts ...client.CallOption) error
@@ -140,7 +58,7 @@ func publishProbes(call publishCall, extra ...probe) ([]probeCall, []probe) {
 	probes = append(probes, probe{
 		name: slowLimited,
 		call: func(ctx context.Context, id string) error {
-			return call(ctx, "Limited", &publishv1.Request{Id: id + slowMark, Fail: 1})
+			return call(ctx, "Limited", &publishv1.Request{Id: id + testbed.PublishSlowMark, Fail: 1})
 		},
 	})
 	return discover, append(probes, extra...)
@@ -243,7 +161,7 @@ var publishScenarios = []probeScenario{
 	{
 		name: loadConsumer,
 		start: func(cfg consumerConfig) ([]probeCall, []probe, error) {
-			ins, err := dubbo.NewInstance(cfg.Registry.instance(consumerApp)...)
+			ins, err := dubbo.NewInstance(cfg.Registry.Instance(consumerApp)...)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -314,7 +232,7 @@ func with(m map[string]string, kv ...string) map[string]string {
 type publishVariant struct {
 	name     string
 	iface    bool
-	provider providerConfig // Registry and Serve are filled in
+	provider testbed.ProviderConfig // Services is filled in
 	// params are the retries and timeouts of the provider's URL in
 	// ZooKeeper (with the default registration, of its metadata), which
 	// the URL of a plain consumer's calls must carry too.
@@ -381,7 +299,7 @@ var publishVariants = []publishVariant{
 		// default is a method value of the consumer's, which beats it.
 		name:     "interface-level, server.WithMethod(Declared, 6)",
 		iface:    true,
-		provider: providerConfig{MethodRetries: map[string]map[string]int{"PublishService": {"Declared": providerDeclared}}},
+		provider: testbed.ProviderConfig{MethodRetries: map[string]map[string]int{"PublishService": {"Declared": providerDeclared}}},
 		params:   with(published, "methods.Declared.retries", strconv.Itoa(providerDeclared)),
 		want: map[string]map[string]uint32{
 			plainConsumer:       attemptsOf(providerDeclared+1, 1, 3, 2, 1),
@@ -395,7 +313,7 @@ var publishVariants = []publishVariant{
 		// for all of them.
 		name:     "interface-level, server.WithRetries(4)",
 		iface:    true,
-		provider: providerConfig{ServerRetries: intPtr(providerService)},
+		provider: testbed.ProviderConfig{ServerRetries: intPtr(providerService)},
 		params: with(published, "retries", strconv.Itoa(providerService),
 			"methods.Declared.retries", "", "methods.Never.retries", "", "methods.Limited.retries", ""),
 		want: map[string]map[string]uint32{
@@ -410,7 +328,7 @@ var publishVariants = []publishVariant{
 		// RegisterPublishServiceHandler.
 		name:     "interface-level, dubbo.Load",
 		iface:    true,
-		provider: providerConfig{Load: true},
+		provider: testbed.ProviderConfig{Load: true},
 		params:   published,
 		want: map[string]map[string]uint32{
 			plainConsumer:     attemptsOf(4, 1, 3, 2, 1),
@@ -430,13 +348,13 @@ func intPtr(n int) *int { return &n }
 // that the provider (a dubbo.Load one too) listens on 127.0.0.1 only.
 func TestPublishedDefaults(t *testing.T) {
 	t.Parallel()
-	zk := zookeeper.Start(t)
+	zk := testbed.StartZooKeeper(t)
 	for _, v := range publishVariants {
 		t.Run(v.name, func(t *testing.T) {
-			r := reg{Addr: zk.Addr, Group: newGroup(t), Interface: v.iface}
+			r := testbed.Registry{Addr: zk.Addr, Group: newGroup(t), Interface: v.iface}
 			cfg := v.provider
-			cfg.Registry, cfg.Serve = r, servePublish
-			p := startProvider(t, "A", cfg)
+			cfg.Services = []string{"PublishService"}
+			p := startProvider(t, "A", r, cfg)
 			var scenarios []probeScenario
 			for _, sc := range publishScenarios {
 				if v.want[sc.name] != nil {
@@ -457,7 +375,7 @@ func TestPublishedDefaults(t *testing.T) {
 				}
 			}
 
-			checkListening(t, p)
+			p.CheckLoopbackOnly(t)
 			got, where, err := publishedParams(zkTree(t, zk.Addr), r)
 			if err != nil {
 				t.Fatal(err)
@@ -476,7 +394,7 @@ func TestPublishedDefaults(t *testing.T) {
 // registration, those of the service in the application's metadata, named
 // as the consumer's URL names them (methods.<M>.<key> for <M>.<key>). It
 // also says where it found them.
-func publishedParams(nodes []zkNode, r reg) (map[string]string, string, error) {
+func publishedParams(nodes []zkNode, r testbed.Registry) (map[string]string, string, error) {
 	var found []map[string]string
 	var where string
 	for _, n := range nodes {
@@ -504,7 +422,7 @@ func publishedParams(nodes []zkNode, r reg) (map[string]string, string, error) {
 			where = "the provider's URL " + prefix + "..."
 			continue
 		}
-		prefix := "/" + r.Group + "-metadata/" + providerApp + "/"
+		prefix := "/" + r.MetadataGroup() + "/" + testbed.ProviderApp + "/"
 		if !strings.HasPrefix(n.Path, prefix) || n.Data == "" {
 			continue
 		}

@@ -12,7 +12,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/client"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/proc"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -42,7 +42,7 @@ type second struct {
 func checkSecondReference(cfg consumerConfig) error {
 	// One instance for both clients: creating an instance replaces
 	// dubbo-go's global logger, which the first client's goroutines use.
-	ins, err := dubbo.NewInstance(cfg.Registry.instance(consumerApp)...)
+	ins, err := dubbo.NewInstance(cfg.Registry.Instance(consumerApp)...)
 	if err != nil {
 		return err
 	}
@@ -63,7 +63,7 @@ func checkSecondReference(cfg consumerConfig) error {
 
 	try := func(name string, svc e2ev1.LayerService) (msg, code string) {
 		n := 0
-		err := proc.Await(secondWait, 50*time.Millisecond, func() error {
+		err := testbed.Await(secondWait, 50*time.Millisecond, func() error {
 			n++
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -127,8 +127,8 @@ func checkSecondReference(cfg consumerConfig) error {
 // reference finds the provider; the test asserts that too.
 func TestSecondReferenceFindsNoProvider(t *testing.T) {
 	t.Parallel()
-	eachRegistration(t, func(t *testing.T, r reg) {
-		startProvider(t, "A", providerConfig{Registry: r})
+	eachRegistration(t, func(t *testing.T, r testbed.Registry) {
+		startProvider(t, "A", r, testbed.ProviderConfig{})
 		msgs, err := runConsumer(t, "second reference", consumerConfig{Registry: r, Second: true}, 2*time.Minute)
 		if err != nil {
 			t.Fatal(err)

@@ -9,12 +9,13 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/global"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
 // The timeout column of docs/design.md, "Timeouts", through ZooKeeper, as
 // example/internal/e2e/timeouts_test.go walks it with direct URLs. The
-// provider (handlers.Slow) makes the first slow attempts of a call sleep
+// provider (testbed.Slow) makes the first slow attempts of a call sleep
 // for slowSleep, unless the attempt's context ends first; the limit that
 // applies decides whether an attempt is cut, and so how many attempts the
 // provider sees: a slow attempt under a short limit is cut and retried
@@ -224,8 +225,8 @@ var timeoutScenarios = []probeScenario{
 // each scenario must make as many attempts as with a direct URL.
 func TestTimeoutsThroughZooKeeper(t *testing.T) {
 	t.Parallel()
-	eachRegistration(t, func(t *testing.T, r reg) {
-		p := startProvider(t, "A", providerConfig{Registry: r, Serve: serveTimeouts})
+	eachRegistration(t, func(t *testing.T, r testbed.Registry) {
+		p := startProvider(t, "A", r, testbed.ProviderConfig{Services: testbed.TimeoutServices})
 		reports := checkProbeScenarios(t, r, p, timeoutScenarios, nil)
 		logProbes(t, timeoutScenarios, reports)
 	})

@@ -3,13 +3,18 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"path"
+	"regexp"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/dubbogo/go-zookeeper/zk"
 	gxzookeeper "github.com/dubbogo/gost/database/kv/zk"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 )
 
 // A zkNode is a node of ZooKeeper's tree: its path and data.
@@ -26,7 +31,7 @@ func zkTree(t testing.TB, addr string) []zkNode {
 	for m := range c.Messages() {
 		nodes = append(nodes, m.Nodes...)
 	}
-	c.wait()
+	wait(t, c)
 	return nodes
 }
 
@@ -70,4 +75,39 @@ func dumpZK(addr string) error {
 	}
 	say(message{Nodes: nodes})
 	return nil
+}
+
+var ipv4 = regexp.MustCompile(`\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b`)
+
+// checkRegistered fails the test if a node of ZooKeeper, in its path or
+// its data, names an IPv4 address other than 127.0.0.1, except the nodes of
+// consumers, whose addresses it returns: dubbo-go v3.3.2 registers a
+// consumer (with interface-level registration) under the machine's first
+// non-loopback address whatever it is told (BaseRegistry.consumerRegistry
+// uses common.GetLocalIp, and ignores DUBBO_IP_TO_REGISTRY and the URL's
+// IP). Nothing connects to a consumer's registered address.
+func checkRegistered(t testing.TB, nodes []zkNode) (consumers []string) {
+	t.Helper()
+	seen := make(map[string]bool)
+	for _, n := range nodes {
+		p, err := url.PathUnescape(n.Path)
+		if err != nil {
+			p = n.Path
+		}
+		for _, s := range []string{p, n.Data} {
+			for _, ip := range ipv4.FindAllString(s, -1) {
+				switch {
+				case ip == testbed.Loopback:
+				case strings.Contains(p, "/consumers/consumer://"):
+					if !seen[ip] {
+						seen[ip] = true
+						consumers = append(consumers, ip)
+					}
+				default:
+					t.Errorf("ZooKeeper node %s names %s:\n%s", p, ip, n.Data)
+				}
+			}
+		}
+	}
+	return consumers
 }

@@ -17,7 +17,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/greetserver"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	greet "github.com/dubbo-retry/protoc-gen-go-retry/example/proto"
 )
 
@@ -27,7 +27,7 @@ var handler = &greetserver.GreetTripleServer{}
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	testserver.Run(m, func(srv *server.Server) error {
+	testbed.RunTests(m, func(srv *server.Server) error {
 		return greet.RegisterGreetServiceHandler(srv, handler)
 	})
 }
@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 // they give, which the page shows (testdata/policy.txt), is the one
 // printPolicy prints.
 func TestOverrideProto(t *testing.T) {
-	svc, err := overrideProto(testserver.Client(t))
+	svc, err := overrideProto(testbed.Client(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,16 +13,15 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/client"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	"dubbo.apache.org/dubbo-go/v3/server"
-	"github.com/dubbogo/gost/log/logger"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	"github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/awkward/names"
 	"github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/awkward/nopackage"
 )
 
 func TestMain(m *testing.M) {
-	logger.SetLoggerLevel("fatal")
-	testserver.Run(m, func(srv *server.Server) error {
+	testbed.Main(nil)
+	testbed.RunTests(m, func(srv *server.Server) error {
 		return errors.Join(
 			names.RegisterSnakeCaseServiceHandler(srv, &SnakeServer{}),
 			names.RegisterStringHandler(srv, &StringServer{}),
@@ -126,7 +125,7 @@ func (LonelyServer) Pong(context.Context, *nopackage.Msg) (*nopackage.Msg, error
 // methods' .proto names: get_thing takes the service's 1 retry, lowerCamel
 // its own 2.
 func TestSnakeCaseRetries(t *testing.T) {
-	svc, err := names.NewSnakeCaseService(testserver.Client(t))
+	svc, err := names.NewSnakeCaseService(testbed.Client(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +161,7 @@ func TestSnakeCaseRetries(t *testing.T) {
 
 // Every method of String answers through the generated stubs.
 func TestKeywordNames(t *testing.T) {
-	svc, err := names.NewString(testserver.Client(t))
+	svc, err := names.NewString(testbed.Client(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +214,7 @@ func TestNoPackage(t *testing.T) {
 	if nopackage.LonelyPingProcedure != "/Lonely/Ping" {
 		t.Errorf("LonelyPingProcedure = %q, want /Lonely/Ping", nopackage.LonelyPingProcedure)
 	}
-	svc, err := nopackage.NewLonely(testserver.Client(t))
+	svc, err := nopackage.NewLonely(testbed.Client(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package proc
+package testbed
 
 import (
 	"errors"
@@ -11,14 +11,13 @@ import (
 
 func TestMain(m *testing.M) {
 	Main(map[string]func(string) error{
-		// echo says its configuration, then what it reads, and serves
-		// until the test ends it.
-		"echo": func(config string) error {
+		// echo says its configuration, and serves until the test ends it.
+		"echo": JSON(func(config string) error {
 			fmt.Println("not for the test")
 			Say(config)
 			return WaitEnd()
-		},
-		"fail": func(config string) error { return errors.New(config) },
+		}),
+		"fail": JSON(func(config string) error { return errors.New(config) }),
 	})
 	os.Exit(m.Run())
 }

@@ -1,5 +1,5 @@
-// Package zookeeper runs a standalone ZooKeeper server for tests, from
-// Debian's zookeeperd package but without its service scripts:
+// A standalone ZooKeeper server for tests, from Debian's zookeeperd
+// package but without its service scripts:
 //
 //	java -cp /etc/zookeeper/conf:/usr/share/java/zookeeper.jar \
 //	    org.apache.zookeeper.server.quorum.QuorumPeerMain zoo.cfg
@@ -10,7 +10,8 @@
 // Without the package (or without java) the tests that need ZooKeeper skip,
 // naming `apt-get install zookeeperd`; with the environment variable CI=true
 // they fail instead, so that CI never skips them silently.
-package zookeeper
+
+package testbed
 
 import (
 	"bufio"
@@ -25,24 +26,23 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/proc"
 )
 
 // The files of Debian's zookeeperd (and its dependency zookeeper).
 const (
-	Jar     = "/usr/share/java/zookeeper.jar"
-	ConfDir = "/etc/zookeeper/conf"
-	main    = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+	zooKeeperJar  = "/usr/share/java/zookeeper.jar"
+	zooKeeperConf = "/etc/zookeeper/conf"
+	zooKeeperMain = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 )
 
-// startTimeout bounds the wait for a server to serve.
-const startTimeout = 60 * time.Second
+// zooKeeperStart bounds the wait for a server to serve.
+const zooKeeperStart = 60 * time.Second
 
-// Available reports why ZooKeeper cannot run here, or nil if it can.
-func Available() error {
+// ZooKeeperAvailable reports why ZooKeeper cannot run here, or nil if it
+// can.
+func ZooKeeperAvailable() error {
 	var errs []error
-	if _, err := os.Stat(Jar); err != nil {
+	if _, err := os.Stat(zooKeeperJar); err != nil {
 		errs = append(errs, fmt.Errorf("no ZooKeeper: %v", err))
 	}
 	if _, err := exec.LookPath("java"); err != nil {
@@ -54,11 +54,11 @@ func Available() error {
 	return nil
 }
 
-// Require skips the test when ZooKeeper cannot run here, or fails it when
+// RequireZooKeeper skips the test when ZooKeeper cannot run here, or fails it when
 // the environment variable CI is "true".
-func Require(t testing.TB) {
+func RequireZooKeeper(t testing.TB) {
 	t.Helper()
-	err := Available()
+	err := ZooKeeperAvailable()
 	if err == nil {
 		return
 	}
@@ -68,9 +68,9 @@ func Require(t testing.TB) {
 	t.Skipf("skipping: %v", err)
 }
 
-// A Server is a standalone ZooKeeper server on a loopback port. It can be
+// A ZooKeeper is a standalone ZooKeeper server on a loopback port. It can be
 // stopped and started again on the same port and data directory.
-type Server struct {
+type ZooKeeper struct {
 	// Addr is the client address, 127.0.0.1:port.
 	Addr string
 
@@ -81,21 +81,21 @@ type Server struct {
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has exited
 
-	out proc.Buffer // the output of every run, for failures
+	out Buffer // the output of every run, for failures
 }
 
-// Start starts a ZooKeeper server on a free port of 127.0.0.1 with a data
+// StartZooKeeper starts a ZooKeeper server on a free port of 127.0.0.1 with a data
 // directory of its own, and returns once it serves. The server stops and its
-// files go when the test ends. Start calls Require.
-func Start(t testing.TB) *Server {
+// files go when the test ends. It calls RequireZooKeeper.
+func StartZooKeeper(t testing.TB) *ZooKeeper {
 	t.Helper()
-	Require(t)
-	port, err := proc.FreePort()
+	RequireZooKeeper(t)
+	port, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{
-		Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+	s := &ZooKeeper{
+		Addr: net.JoinHostPort(Loopback, strconv.Itoa(port)),
 		t:    t,
 		dir:  t.TempDir(),
 	}
@@ -125,20 +125,20 @@ admin.enableServer=false
 
 // Stop stops the server (SIGTERM, then SIGKILL after 10 s), keeping its
 // port and data for Restart.
-func (s *Server) Stop() {
+func (s *ZooKeeper) Stop() {
 	s.t.Helper()
 	s.stop(false)
 }
 
 // Kill stops the server with SIGKILL, as a crash would.
-func (s *Server) Kill() {
+func (s *ZooKeeper) Kill() {
 	s.t.Helper()
 	s.stop(true)
 }
 
 // Restart starts a stopped server again, on the same port and data
 // directory, and returns once it serves.
-func (s *Server) Restart() {
+func (s *ZooKeeper) Restart() {
 	s.t.Helper()
 	if err := s.start(); err != nil {
 		s.t.Fatal(err)
@@ -146,9 +146,9 @@ func (s *Server) Restart() {
 }
 
 // Output returns what the server has written, in every run.
-func (s *Server) Output() string { return s.out.String() }
+func (s *ZooKeeper) Output() string { return s.out.String() }
 
-func (s *Server) start() error {
+func (s *ZooKeeper) start() error {
 	s.mu.Lock()
 	if s.cmd != nil {
 		s.mu.Unlock()
@@ -158,8 +158,8 @@ func (s *Server) start() error {
 		// A small, fast-starting JVM: the tests need little of it.
 		"-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
 		"-Dzookeeper.admin.enableServer=false",
-		"-cp", ConfDir+":"+Jar,
-		main, filepath.Join(s.dir, "zoo.cfg"))
+		"-cp", zooKeeperConf+":"+zooKeeperJar,
+		zooKeeperMain, filepath.Join(s.dir, "zoo.cfg"))
 	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = &s.out, &s.out
 	cmd.SysProcAttr = sysProcAttr()
@@ -175,14 +175,14 @@ func (s *Server) start() error {
 	s.cmd, s.exited = cmd, exited
 	s.mu.Unlock()
 
-	if err := proc.Await(startTimeout, 50*time.Millisecond, func() error {
-		err := Serving(s.Addr)
+	if err := Await(zooKeeperStart, 50*time.Millisecond, func() error {
+		err := ZooKeeperServing(s.Addr)
 		if err == nil {
 			return nil
 		}
 		select {
 		case <-exited:
-			return proc.Gone(fmt.Errorf("exited before it served (%v)", err))
+			return Gone(fmt.Errorf("exited before it served (%v)", err))
 		default:
 			return err
 		}
@@ -193,7 +193,7 @@ func (s *Server) start() error {
 	return nil
 }
 
-func (s *Server) stop(kill bool) {
+func (s *ZooKeeper) stop(kill bool) {
 	s.mu.Lock()
 	cmd, exited := s.cmd, s.exited
 	s.cmd, s.exited = nil, nil
@@ -213,10 +213,10 @@ func (s *Server) stop(kill bool) {
 	<-exited
 }
 
-// Serving returns nil if a ZooKeeper server serves requests on addr: it
+// ZooKeeperServing returns nil if a ZooKeeper server serves requests on addr: it
 // answers the four-letter word srvr with its mode. A server that is up but
 // not (yet) serving answers without one.
-func Serving(addr string) error {
+func ZooKeeperServing(addr string) error {
 	conn, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return err

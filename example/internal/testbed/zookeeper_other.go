@@ -1,6 +1,6 @@
 //go:build !linux
 
-package zookeeper
+package testbed
 
 import (
 	"os"

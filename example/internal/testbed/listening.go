@@ -1,4 +1,4 @@
-package registry
+package testbed
 
 import (
 	"bufio"
@@ -7,15 +7,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // listening returns the local addresses of the TCP sockets this process
@@ -89,7 +86,7 @@ func procAddr(s string) (string, error) {
 	return net.JoinHostPort(net.IP(raw).String(), strconv.Itoa(int(port))), nil
 }
 
-// serveListening answers GET /registrytest/listening with the addresses of listening.
+// serveListening answers with the addresses of listening, in JSON.
 func serveListening(w http.ResponseWriter, _ *http.Request) {
 	addrs, err := listening()
 	if err != nil {
@@ -99,62 +96,21 @@ func serveListening(w http.ResponseWriter, _ *http.Request) {
 	json.NewEncoder(w).Encode(addrs)
 }
 
-// checkListening fails the test if p listens on any address but
-// 127.0.0.1.
-func checkListening(t testing.TB, p *provider) {
+// CheckLoopbackOnly fails the test if p listens on any address but
+// Loopback.
+func (p *Provider) CheckLoopbackOnly(t testing.TB) {
 	t.Helper()
-	hc := &http.Client{Timeout: 10 * time.Second}
-	resp, err := hc.Get("http://" + p.counts() + "/registrytest/listening")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var addrs []string
-	if err := json.NewDecoder(resp.Body).Decode(&addrs); err != nil {
+	if err := get(p.HTTP, "listening", &addrs); err != nil {
 		t.Fatalf("listening addresses of %s: %v", p.Name, err)
 	}
 	for _, a := range addrs {
 		host, _, err := net.SplitHostPort(a)
-		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.Equal(net.ParseIP(loopbackIP)) {
-			t.Errorf("%s listens on %s; every process must bind %s only", p.Name, a, loopbackIP)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.Equal(net.ParseIP(Loopback)) {
+			t.Errorf("%s listens on %s; every process must bind %s only", p.Name, a, Loopback)
 		}
 	}
 	if runtime.GOOS == "linux" && len(addrs) == 0 {
 		t.Errorf("%s listens nowhere, by /proc: the check is broken", p.Name)
 	}
-}
-
-var ipv4 = regexp.MustCompile(`\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b`)
-
-// checkRegistered fails the test if a node of ZooKeeper, in its path or
-// its data, names an IPv4 address other than 127.0.0.1, except the nodes of
-// consumers, whose addresses it returns: dubbo-go v3.3.2 registers a
-// consumer (with interface-level registration) under the machine's first
-// non-loopback address whatever it is told (BaseRegistry.consumerRegistry
-// uses common.GetLocalIp, and ignores DUBBO_IP_TO_REGISTRY and the URL's
-// IP). Nothing connects to a consumer's registered address.
-func checkRegistered(t testing.TB, nodes []zkNode) (consumers []string) {
-	t.Helper()
-	seen := make(map[string]bool)
-	for _, n := range nodes {
-		p, err := url.PathUnescape(n.Path)
-		if err != nil {
-			p = n.Path
-		}
-		for _, s := range []string{p, n.Data} {
-			for _, ip := range ipv4.FindAllString(s, -1) {
-				switch {
-				case ip == loopbackIP:
-				case strings.Contains(p, "/consumers/consumer://"):
-					if !seen[ip] {
-						seen[ip] = true
-						consumers = append(consumers, ip)
-					}
-				default:
-					t.Errorf("ZooKeeper node %s names %s:\n%s", p, ip, n.Data)
-				}
-			}
-		}
-	}
-	return consumers
 }
