@@ -34,6 +34,7 @@ import (
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/greetserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/precedence"
 	greet "github.com/dubbo-retry/protoc-gen-go-retry/example/proto"
 	retryv1 "github.com/dubbo-retry/protoc-gen-go-retry/options/retry/v1"
 )
@@ -88,38 +89,31 @@ type Step struct {
 
 // Steps are the rows of the walkthrough: the layers of the retries, from
 // the lowest to the highest, then the parts of greet.proto's policy.
-var Steps = []Step{
-	{
-		Layer: "0", SetBy: "dubbo-go's default, through protoc-gen-go-triple's code",
-		WantAttempts: 3, bare: true,
-	},
-	{
-		Layer: "2", SetBy: "greet.proto: option (retry.v1.method).retries = 3",
-		WantAttempts: 4, WantOK: true,
-	},
-	{
-		Layer: "1", SetBy: "client.WithClientRetries(1): under the .proto default",
-		WantAttempts: 4, WantOK: true,
-		clientOpts: []client.ClientOption{client.WithClientRetries(1)},
-	},
-	{
-		Layer: "3", SetBy: "NewGreetService(cli, client.WithRetries(1))",
-		WantAttempts: 2,
-		serviceOpts:  []client.ReferenceOption{client.WithRetries(1)},
-	},
-	{
-		Layer: "3", SetBy: `... and client.WithMethod(GreetRetry, Retries: "5")`,
-		WantAttempts: 4, WantOK: true,
-		serviceOpts: []client.ReferenceOption{
-			client.WithRetries(1),
-			client.WithMethod(&global.MethodConfig{Name: "GreetRetry", Retries: "5"}),
-		},
-	},
-	{
-		Layer: "4", SetBy: "client.WithCallRetries(0) on the call",
-		WantAttempts: 1,
-		callOpts:     []client.CallOption{client.WithCallRetries(0)},
-	},
+var Steps = append(layerSteps(), policySteps...)
+
+// layerSteps are the rows of the precedence table that the demo shows
+// (precedence.DemoRows), made on GreetRetry: greet.proto gives it 3
+// retries, as it gives LayerService.Declared, and the server fails the
+// first Failures attempts of a call, so a call succeeds when its retries
+// are Failures or more.
+func layerSteps() []Step {
+	var steps []Step
+	for _, r := range precedence.DemoRows(precedence.Target{Proto: "greet.proto", Service: "GreetService", Declared: "GreetRetry"}) {
+		steps = append(steps, Step{
+			Layer: r.Layer, SetBy: r.SetBy,
+			WantAttempts: int(min(r.Retries, greetserver.Failures)) + 1,
+			WantOK:       r.Retries >= greetserver.Failures,
+			bare:         r.Bare,
+			clientOpts:   r.Client,
+			serviceOpts:  r.Service,
+			callOpts:     r.Call,
+		})
+	}
+	return steps
+}
+
+// policySteps are the rows of greet.proto's policy.
+var policySteps = []Step{
 	{
 		Layer: "-", SetBy: "none: the handler returned a plain error",
 		WantAttempts: 1,

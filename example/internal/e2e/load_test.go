@@ -10,12 +10,14 @@ import (
 
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/precedence"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
 // TestLoadOfRandomFailures makes 10,000 calls, each of which fails a
 // random number k of attempts (0 to 6, from a fixed seed) before it
-// succeeds, over methods whose layers give them r retries from 0 to 5. A
+// succeeds, over the calls of the precedence table, whose layers give them
+// r retries from 0 to 5. A
 // call must succeed exactly when k <= r, after min(k, r) + 1 attempts, and
 // the server must see those attempts and no others.
 //
@@ -34,7 +36,7 @@ func TestLoadOfRandomFailures(t *testing.T) {
 	cases := layerCases(t)
 
 	type job struct {
-		c    layerCase
+		c    precedence.Bound
 		id   string
 		fail uint32
 		// What happened.
@@ -62,7 +64,7 @@ func TestLoadOfRandomFailures(t *testing.T) {
 			defer wg.Done()
 			for i := range next {
 				j := &jobs[i]
-				j.resp, j.err = j.c.method(ctx, &e2ev1.Request{Id: j.id, Fail: j.fail}, j.c.opts...)
+				j.resp, j.err = j.c.Do(ctx, &e2ev1.Request{Id: j.id, Fail: j.fail})
 			}
 		}()
 	}
@@ -76,18 +78,18 @@ func TestLoadOfRandomFailures(t *testing.T) {
 	var succeeded, mismatches int
 	var want uint64
 	for _, j := range jobs {
-		attemptsWant := min(j.fail, j.c.retries) + 1
+		attemptsWant := min(j.fail, j.c.Retries) + 1
 		want += uint64(attemptsWant)
 		got := attempts.Attempts(j.id)
 		var problem string
 		switch {
 		case got != attemptsWant:
 			problem = "wrong attempts"
-		case j.fail <= j.c.retries && j.err != nil:
+		case j.fail <= j.c.Retries && j.err != nil:
 			problem = "failed within its retries: " + j.err.Error()
-		case j.fail <= j.c.retries && (j.resp.Id != j.id || j.resp.Attempts != attemptsWant):
+		case j.fail <= j.c.Retries && (j.resp.Id != j.id || j.resp.Attempts != attemptsWant):
 			problem = "answered for another call or attempt"
-		case j.fail > j.c.retries && triple_protocol.CodeOf(j.err) != triple_protocol.CodeUnavailable:
+		case j.fail > j.c.Retries && triple_protocol.CodeOf(j.err) != triple_protocol.CodeUnavailable:
 			problem = "did not fail with CodeUnavailable after its retries"
 		}
 		if j.err == nil {
@@ -98,7 +100,7 @@ func TestLoadOfRandomFailures(t *testing.T) {
 		}
 		if mismatches++; mismatches <= 10 {
 			t.Errorf("%s (%s, fails %d, retries %d): %s; the server saw %d attempts, want %d",
-				j.id, j.c.name, j.fail, j.c.retries, problem, got, attemptsWant)
+				j.id, j.c.Name(), j.fail, j.c.Retries, problem, got, attemptsWant)
 		}
 	}
 

@@ -22,6 +22,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/result"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/precedence"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
@@ -87,13 +88,10 @@ func newClient(cfg consumerConfig, opts ...client.ClientOption) (*client.Client,
 	return ins.NewClient(opts...)
 }
 
-// unary is a unary method of a generated client.
-type unary func(context.Context, *e2ev1.Request, ...client.CallOption) (*e2ev1.Response, error)
-
-// discover calls method until a call succeeds, for at most
-// discoveryTimeout: the consumer learns its providers from ZooKeeper some
-// time after it creates the service.
-func discover(method unary, id string) error {
+// discover calls method, with a request that succeeds and no retries,
+// until a call succeeds, for at most discoveryTimeout: the consumer learns
+// its providers from ZooKeeper some time after it creates the service.
+func discover(method precedence.Unary, id string) error {
 	return discoverBy(func(ctx context.Context, id string) error {
 		_, err := method(ctx, &e2ev1.Request{Id: id}, client.WithCallRetries(0))
 		return err
@@ -110,25 +108,6 @@ func discoverBy(call probeCall, id string) error {
 		defer cancel()
 		return call(ctx, fmt.Sprintf("%s#%d", id, n))
 	})
-}
-
-// A scenario is one consumer configuration: the client's options, and the
-// services created from the client with the calls to make on them.
-type scenario struct {
-	name   string
-	client []client.ClientOption
-	// calls creates the scenario's services from cli and returns the calls
-	// to make, each with the attempts it must make.
-	calls func(cli *client.Client, r testbed.Registry) ([]call, error)
-}
-
-// call is one call of a scenario, with the attempts it must make when the
-// provider fails every attempt.
-type call struct {
-	name   string
-	method unary
-	opts   []client.CallOption
-	want   uint32
 }
 
 // callResult is what a consumer reports of a call: how it ended, and the
@@ -158,44 +137,45 @@ func checkCall(t *testing.T, c callResult) {
 	}
 }
 
-// findScenario returns the scenario called name, of any test.
-func findScenario(name string) (scenario, bool) {
-	for _, list := range [][]scenario{layerScenarios, providerRetriesScenarios} {
+// findScenario returns the row called name of the precedence table, or of
+// the table of TestProviderRetries for r.
+func findScenario(name string, r testbed.Registry) (precedence.Scenario, bool) {
+	for _, list := range [][]precedence.Scenario{precedence.Retries, providerRetriesScenarios(r)} {
 		for _, s := range list {
-			if s.name == name {
+			if s.Name == name {
 				return s, true
 			}
 		}
 	}
-	return scenario{}, false
+	return precedence.Scenario{}, false
 }
 
 // runScenario makes the calls of cfg.Scenario, each failing every attempt,
 // and reports the attempts the providers saw.
 func runScenario(cfg consumerConfig) error {
-	sc, ok := findScenario(cfg.Scenario)
+	sc, ok := findScenario(cfg.Scenario, cfg.Registry)
 	if !ok {
 		return fmt.Errorf("no scenario %q", cfg.Scenario)
 	}
-	cli, err := newClient(cfg, sc.client...)
+	cli, err := newClient(cfg, sc.ClientOptions()...)
 	if err != nil {
 		return err
 	}
-	calls, err := sc.calls(cli, cfg.Registry)
+	calls, err := sc.Bind(cli)
 	if err != nil {
 		return err
 	}
 	for _, c := range calls {
-		if err := discover(c.method, cfg.Scenario+"/discover "+c.name); err != nil {
-			return fmt.Errorf("%s finds no provider: %v", c.name, err)
+		if err := discover(c.Do, cfg.Scenario+"/discover "+c.Name()); err != nil {
+			return fmt.Errorf("%s finds no provider: %v", c.Name(), err)
 		}
 	}
 	results := make([]callResult, len(calls))
 	for i, c := range calls {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		_, err := c.method(ctx, &e2ev1.Request{Id: cfg.Scenario + "/" + c.name, Fail: 1000}, c.opts...)
+		_, err := c.Do(ctx, &e2ev1.Request{Id: cfg.Scenario + "/" + c.Name(), Fail: 1000})
 		cancel()
-		results[i] = callResult{Name: c.name, Want: c.want, WantCode: triple_protocol.CodeUnavailable.String()}
+		results[i] = callResult{Name: c.Name(), Want: c.Retries + 1, WantCode: triple_protocol.CodeUnavailable.String()}
 		if err != nil {
 			results[i].Code = triple_protocol.CodeOf(err).String()
 			results[i].Err = err.Error()
@@ -256,19 +236,19 @@ func runConsumers(t *testing.T, names []string, cfgs []consumerConfig) []outcome
 // checkScenarios runs a consumer process for each scenario, several at
 // once, and checks that each call failed with CodeUnavailable after the
 // attempts it must make. It returns the results, by scenario.
-func checkScenarios(t *testing.T, r testbed.Registry, p *testbed.Provider, scenarios []scenario) map[string][]callResult {
+func checkScenarios(t *testing.T, r testbed.Registry, p *testbed.Provider, scenarios []precedence.Scenario) map[string][]callResult {
 	t.Helper()
 	cfgs := make([]consumerConfig, len(scenarios))
 	names := make([]string, len(scenarios))
 	for i, sc := range scenarios {
-		cfgs[i] = consumerConfig{Registry: r, Scenario: sc.name, Counts: []string{p.HTTP}}
-		names[i] = sc.name
+		cfgs[i] = consumerConfig{Registry: r, Scenario: sc.Name, Counts: []string{p.HTTP}}
+		names[i] = sc.Name
 	}
 	outcomes := runConsumers(t, names, cfgs)
 
 	out := make(map[string][]callResult)
 	for i, sc := range scenarios {
-		t.Run(sc.name, func(t *testing.T) {
+		t.Run(sc.Name, func(t *testing.T) {
 			o := outcomes[i]
 			if o.err != nil {
 				t.Fatal(o.err)
@@ -279,19 +259,19 @@ func checkScenarios(t *testing.T, r testbed.Registry, p *testbed.Provider, scena
 			for _, c := range o.msgs[0].Calls {
 				checkCall(t, c)
 			}
-			out[sc.name] = o.msgs[0].Calls
+			out[sc.Name] = o.msgs[0].Calls
 		})
 	}
 	return out
 }
 
 // logResults prints the attempts of every call of every scenario.
-func logResults(t *testing.T, scenarios []scenario, results map[string][]callResult) {
+func logResults(t *testing.T, scenarios []precedence.Scenario, results map[string][]callResult) {
 	t.Helper()
 	var b []byte
 	for _, sc := range scenarios {
-		b = fmt.Appendf(b, "\n  %s:", sc.name)
-		for _, c := range results[sc.name] {
+		b = fmt.Appendf(b, "\n  %s:", sc.Name)
+		for _, c := range results[sc.Name] {
 			b = fmt.Appendf(b, " %s=%d", c.Name, c.Attempts)
 		}
 	}

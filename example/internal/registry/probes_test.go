@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/common/extension"
 	"dubbo.apache.org/dubbo-go/v3/filter"
@@ -16,6 +15,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol/result"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/precedence"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 )
 
@@ -31,16 +31,13 @@ type probeScenario struct {
 	start func(cfg consumerConfig) (discover []probeCall, probes []probe, err error)
 }
 
-// probeCall makes a call with request id.
-type probeCall func(ctx context.Context, id string) error
+// probeCall makes a call with request id, and returns its error.
+type probeCall = precedence.SlowCall
 
 // A probe is one call of a probe scenario.
 type probe struct {
 	name string
 	call probeCall
-	// deadline, if set, is the deadline of the caller's context; without
-	// it the call's context has none, and dubbo-go applies its timeouts.
-	deadline time.Duration
 	// want is the attempts the providers must see, if the scenario knows
 	// them (else the test does); code is the code the call must end with,
 	// 0 for success.
@@ -90,12 +87,7 @@ func runProbes(cfg consumerConfig) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx, cancel := context.Background(), context.CancelFunc(func() {})
-			if p.deadline > 0 {
-				ctx, cancel = context.WithTimeout(ctx, p.deadline)
-			}
-			defer cancel()
-			err := p.call(ctx, cfg.Probes+"/"+p.name)
+			err := p.call(context.Background(), cfg.Probes+"/"+p.name)
 			results[i] = callResult{Name: p.name, Want: p.want}
 			if p.code != 0 {
 				results[i].WantCode = p.code.String()

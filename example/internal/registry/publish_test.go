@@ -15,6 +15,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/global"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/precedence"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	publishv1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/publish/v1"
 )
@@ -190,7 +191,7 @@ var publishScenarios = []probeScenario{
 	generated(withMethodConsumer, nil, []client.ReferenceOption{
 		client.WithMethod(&global.MethodConfig{Name: "Declared", Retries: "1"}),
 		client.WithMethod(&global.MethodConfig{Name: "Undeclared", Retries: "4"}),
-		client.WithMethod(&global.MethodConfig{Name: "Limited", RequestTimeout: long.String()}),
+		client.WithMethod(&global.MethodConfig{Name: "Limited", RequestTimeout: precedence.Long.String()}),
 	}),
 }
 
