@@ -2,13 +2,13 @@ package e2e
 
 import (
 	"io/fs"
-	"os/exec"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/tempmod"
 )
 
 const (
@@ -45,29 +45,20 @@ func TestGoldensVet(t *testing.T) {
 	// go vet only type-checks; go build runs the compiler, which also
 	// refuses what the type checker allows, such as a misplaced directive.
 	for _, verb := range []string{"build", "vet"} {
-		cmd := exec.Command(goCommand(), append([]string{verb}, pkgs...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("go %s %v: %v\n%s", verb, pkgs, err, out)
+		if _, err := tempmod.Go(".", append([]string{verb}, pkgs...)...); err != nil {
+			t.Error(err)
 		}
 	}
-}
-
-// goCommand is the go command that runs the tests.
-func goCommand() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
 }
 
 // TestDubboVersion checks that the tests run against the dubbo-go version
 // the project targets, not whatever a go.mod edit pulled in.
 func TestDubboVersion(t *testing.T) {
-	out, err := exec.Command(goCommand(), "list", "-m", "-f", "{{.Version}}", "dubbo.apache.org/dubbo-go/v3").Output()
+	out, err := tempmod.Go(".", "list", "-m", "-f", "{{.Version}}", "dubbo.apache.org/dubbo-go/v3")
 	if err != nil {
-		t.Fatalf("go list: %v", err)
+		t.Fatal(err)
 	}
-	if got := strings.TrimSpace(string(out)); got != dubboVersion {
+	if got := strings.TrimSpace(out); got != dubboVersion {
 		t.Errorf("the tests build against dubbo-go %s, want %s", got, dubboVersion)
 	}
 }

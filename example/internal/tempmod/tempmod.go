@@ -1,9 +1,11 @@
-// Package tempmod makes temporary modules as a user's would be, for the
-// tests that build generated code against dubbo-go (internal/docs,
+// Package tempmod builds Go from this checkout as a user would: it runs the
+// go command, makes temporary modules as a user's would be, for the tests
+// that build generated code against dubbo-go (internal/docs,
 // internal/fuzzbuild): a module that requires what the example module
 // requires, at the same versions, with this checkout for
-// protoc-gen-go-retry. It runs the go command in them, and builds the
-// plugin from this checkout.
+// protoc-gen-go-retry; it builds the plugin from this checkout, and
+// regenerates the example's code from greet.proto (regen.go), for the
+// demo.
 package tempmod
 
 import (
@@ -22,8 +24,9 @@ import (
 // on a cold cache, takes minutes.
 const Timeout = 10 * time.Minute
 
-// goCommand is the go command that runs the tests.
-func goCommand() string {
+// GoCommand is the go command that runs the tests: the one on PATH, or
+// else the one of the Go that built them.
+func GoCommand() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
@@ -33,7 +36,7 @@ func goCommand() string {
 // Command returns the go command with args, to run in dir as in a user's
 // module: on its own, without a workspace (GOWORK=off).
 func Command(ctx context.Context, dir string, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, goCommand(), args...)
+	cmd := exec.CommandContext(ctx, GoCommand(), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOWORK=off")
 	return cmd

@@ -1,4 +1,4 @@
-package regen
+package tempmod
 
 import (
 	"testing"
@@ -8,9 +8,10 @@ import (
 
 // TestExampleIsFresh checks that the committed code in proto/ is what the
 // plugins, built from source, generate from greet.proto today.
-// go -C example test ./internal/regen -update rewrites it.
+// go -C example test ./internal/tempmod -run TestExampleIsFresh -update
+// rewrites it.
 func TestExampleIsFresh(t *testing.T) {
-	files, err := Files("../../proto")
+	files, err := Regenerate("../../proto")
 	if err != nil {
 		t.Fatal(err)
 	}
