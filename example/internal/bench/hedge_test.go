@@ -2,14 +2,12 @@ package bench
 
 import (
 	"context"
-	"math"
-	"slices"
 	"testing"
-	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/client"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -32,28 +30,8 @@ import (
 //
 //	benchstat -col /via results.txt
 func BenchmarkHedgeCall(b *testing.B) {
-	cli := newClient(b)
-	hedged, err := e2ev1.NewHedgeService(cli)
-	if err != nil {
-		b.Fatal(err)
-	}
-	unhedged, err := e2ev1.NewHedgeService(cli, dubboretry.WithoutHedging())
-	if err != nil {
-		b.Fatal(err)
-	}
-	conn, err := cli.DialWithInfo(e2ev1.HedgeServiceName, &e2ev1.HedgeService_ClientInfo)
-	if err != nil {
-		b.Fatal(err)
-	}
-	bare := func(method string) func(context.Context, *e2ev1.Request, ...client.CallOption) (*e2ev1.Response, error) {
-		return func(ctx context.Context, req *e2ev1.Request, opts ...client.CallOption) (*e2ev1.Response, error) {
-			resp := new(e2ev1.Response)
-			if err := conn.CallUnary(ctx, []any{req}, resp, method, opts...); err != nil {
-				return nil, err
-			}
-			return resp, nil
-		}
-	}
+	cli, hedged, unhedged := hedgeServices(b)
+	conn := testbed.Try(cli.DialWithInfo(e2ev1.HedgeServiceName, &e2ev1.HedgeService_ClientInfo)).Must(b)
 	ctx := context.Background()
 	req := &e2ev1.Request{Id: "bench"}
 	for _, tc := range []struct {
@@ -61,23 +39,23 @@ func BenchmarkHedgeCall(b *testing.B) {
 		call func(context.Context, *e2ev1.Request, ...client.CallOption) (*e2ev1.Response, error)
 	}{
 		{"method=Write/via=stub", hedged.Write},
-		{"method=Write/via=bare", bare("Write")},
+		{"method=Write/via=bare", bare[e2ev1.Request, e2ev1.Response](conn, "Write")},
 		{"method=Read/via=stub", hedged.Read},
 		{"method=Read/via=stub-WithoutHedging", unhedged.Read},
-		{"method=Read/via=bare", bare("Read")},
+		{"method=Read/via=bare", bare[e2ev1.Request, e2ev1.Response](conn, "Read")},
 	} {
-		b.Run(tc.name, func(b *testing.B) {
-			// The first call opens the connection.
-			resp, err := tc.call(ctx, req)
-			check(b, resp, err)
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := tc.call(ctx, req); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		benchCall(b, tc.name, func() (*e2ev1.Response, error) { return tc.call(ctx, req) })
 	}
+}
+
+// hedgeServices returns a client of the benchmarks' server, and
+// HedgeService created from it as the .proto says (hedged) and with
+// dubboretry.WithoutHedging (unhedged).
+func hedgeServices(b *testing.B) (cli *client.Client, hedged, unhedged e2ev1.HedgeService) {
+	cli = newClient(b)
+	hedged = testbed.Try(e2ev1.NewHedgeService(cli)).Must(b)
+	unhedged = testbed.Try(e2ev1.NewHedgeService(cli, dubboretry.WithoutHedging())).Must(b)
+	return cli, hedged, unhedged
 }
 
 // BenchmarkHedgeCallPaired measures the hedged Read of BenchmarkHedgeCall
@@ -90,48 +68,22 @@ func BenchmarkHedgeCall(b *testing.B) {
 //
 //	go -C example test -run '^$' -bench HedgeCallPaired -count 6 ./internal/bench
 func BenchmarkHedgeCallPaired(b *testing.B) {
-	cli := newClient(b)
-	hedged, err := e2ev1.NewHedgeService(cli)
-	if err != nil {
-		b.Fatal(err)
-	}
-	unhedged, err := e2ev1.NewHedgeService(cli, dubboretry.WithoutHedging())
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, hedged, unhedged := hedgeServices(b)
 	ctx := context.Background()
 	req := &e2ev1.Request{Id: "bench"}
-	for _, svc := range []e2ev1.HedgeService{hedged, unhedged} {
+	for _, svc := range []e2ev1.HedgeService{unhedged, hedged} {
 		resp, err := svc.Read(ctx, req)
-		check(b, resp, err)
+		checkAnswer(b, resp, err)
 	}
-	var (
-		spent  [2]time.Duration
-		ratios []float64 // log(hedged / unhedged), per pair
-	)
-	n := 0
-	for b.Loop() {
-		var took [2]time.Duration
-		for k := range 2 {
-			i := k ^ n&1
-			svc := unhedged
-			if i == 1 {
-				svc = hedged
-			}
-			start := time.Now()
-			if _, err := svc.Read(ctx, req); err != nil {
-				b.Fatal(err)
-			}
-			took[i] = time.Since(start)
+	calls := [2]func() error{
+		func() error { _, err := unhedged.Read(ctx, req); return err },
+		func() error { _, err := hedged.Read(ctx, req); return err },
+	}
+	var p pairs
+	for n := 0; b.Loop(); n++ {
+		if err := p.pair(n, calls); err != nil {
+			b.Fatal(err)
 		}
-		spent[0] += took[0]
-		spent[1] += took[1]
-		ratios = append(ratios, math.Log(float64(took[1])/float64(took[0])))
-		n++
 	}
-	slices.Sort(ratios)
-	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(float64(spent[0])/float64(n), "ns/call-unhedged")
-	b.ReportMetric(float64(spent[1])/float64(n), "ns/call-hedged")
-	b.ReportMetric(100*(math.Exp(ratios[len(ratios)/2])-1), "%hedged-vs-unhedged")
+	b.ReportMetric(100*(p.report(b, "ns/call-unhedged", "ns/call-hedged")-1), "%hedged-vs-unhedged")
 }

@@ -8,6 +8,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/client"
 	"dubbo.apache.org/dubbo-go/v3/global"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -27,26 +28,8 @@ func BenchmarkCallMethodConfigs(b *testing.B) {
 		for i := range n {
 			opts = append(opts, client.WithMethod(&global.MethodConfig{Name: "M" + strconv.Itoa(i), Retries: "3"}))
 		}
-		conn, err := cli.DialWithInfo(e2ev1.LayerServiceName, &e2ev1.LayerService_ClientInfo, opts...)
-		if err != nil {
-			b.Fatal(err)
-		}
-		call := func() (*e2ev1.Response, error) {
-			resp := new(e2ev1.Response)
-			if err := conn.CallUnary(ctx, []any{req}, resp, "Undeclared"); err != nil {
-				return nil, err
-			}
-			return resp, nil
-		}
-		b.Run("configs="+strconv.Itoa(n), func(b *testing.B) {
-			resp, err := call()
-			check(b, resp, err)
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := call(); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		conn := testbed.Try(cli.DialWithInfo(e2ev1.LayerServiceName, &e2ev1.LayerService_ClientInfo, opts...)).Must(b)
+		call := bare[e2ev1.Request, e2ev1.Response](conn, "Undeclared")
+		benchCall(b, "configs="+strconv.Itoa(n), func() (*e2ev1.Response, error) { return call(ctx, req) })
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"dubbo.apache.org/dubbo-go/v3/client"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -20,25 +21,9 @@ import (
 //	benchstat -col /method results.txt
 func BenchmarkTimeoutCall(b *testing.B) {
 	cli := newClient(b)
-	timeouts, err := e2ev1.NewTimeoutService(cli)
-	if err != nil {
-		b.Fatal(err)
-	}
-	none, err := e2ev1.NewNoTimeoutService(cli)
-	if err != nil {
-		b.Fatal(err)
-	}
-	conn, err := cli.DialWithInfo(e2ev1.NoTimeoutServiceName, &e2ev1.NoTimeoutService_ClientInfo)
-	if err != nil {
-		b.Fatal(err)
-	}
-	bare := func(ctx context.Context, req *e2ev1.SlowRequest, opts ...client.CallOption) (*e2ev1.SlowResponse, error) {
-		resp := new(e2ev1.SlowResponse)
-		if err := conn.CallUnary(ctx, []any{req}, resp, "Unlimited", opts...); err != nil {
-			return nil, err
-		}
-		return resp, nil
-	}
+	timeouts := testbed.Try(e2ev1.NewTimeoutService(cli)).Must(b)
+	none := testbed.Try(e2ev1.NewNoTimeoutService(cli)).Must(b)
+	conn := testbed.Try(cli.DialWithInfo(e2ev1.NoTimeoutServiceName, &e2ev1.NoTimeoutService_ClientInfo)).Must(b)
 	ctx := context.Background()
 	req := &e2ev1.SlowRequest{Id: "bench"}
 	for _, tc := range []struct {
@@ -48,19 +33,8 @@ func BenchmarkTimeoutCall(b *testing.B) {
 		{"TimeoutService.Limited", timeouts.Limited},
 		{"TimeoutService.Unlimited", timeouts.Unlimited},
 		{"NoTimeoutService.Unlimited", none.Unlimited},
-		{"NoTimeoutService.Unlimited.bare", bare},
+		{"NoTimeoutService.Unlimited.bare", bare[e2ev1.SlowRequest, e2ev1.SlowResponse](conn, "Unlimited")},
 	} {
-		b.Run("method="+tc.name, func(b *testing.B) {
-			// The first call opens the connection.
-			if resp, err := tc.call(ctx, req); err != nil || resp.GetId() != "bench" {
-				b.Fatalf("the server answered %v, %v; want the request's id", resp, err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := tc.call(ctx, req); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		benchCall(b, "method="+tc.name, func() (*e2ev1.SlowResponse, error) { return tc.call(ctx, req) })
 	}
 }

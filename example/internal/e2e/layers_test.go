@@ -57,27 +57,11 @@ func failingCall(t *testing.T, call precedence.Unary) uint32 {
 	return attempts.Attempts(id)
 }
 
-// try(f()).must(t) is the result of f, or the end of the test if f fails.
-func try[T any](v T, err error) result[T] { return result[T]{v, err} }
-
-type result[T any] struct {
-	v   T
-	err error
-}
-
-func (r result[T]) must(t testing.TB) T {
-	t.Helper()
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	return r.v
-}
-
 // bind creates the services of the scenario s, from a client of its own,
 // and returns its calls.
 func bind(t testing.TB, s precedence.Scenario) []precedence.Bound {
 	t.Helper()
-	return try(s.Bind(testbed.Client(t, s.ClientOptions()...))).must(t)
+	return testbed.Try(s.Bind(testbed.Client(t, s.ClientOptions()...))).Must(t)
 }
 
 // TestPrecedence makes every row of precedence.Retries: each call must
@@ -100,14 +84,14 @@ func TestMethodWithoutRetriesKeepsProtoDefault(t *testing.T) {
 	cfg := &global.MethodConfig{Name: "Declared", RequestTimeout: "7s", LoadBalance: "random"}
 	before := *cfg
 	cli := testbed.Client(t, client.WithClientRetries(5))
-	layer := try(e2ev1.NewLayerService(cli, client.WithMethod(cfg))).must(t)
+	layer := testbed.Try(e2ev1.NewLayerService(cli, client.WithMethod(cfg))).Must(t)
 	check(t, want{"Declared", layer.Declared, 4, nil})
 	if diff := cmp.Diff(before, *cfg); diff != "" {
 		t.Errorf("NewLayerService changed the caller's MethodConfig (-before +after):\n%s", diff)
 	}
 
 	// The same config, given to a second service, still has no retries.
-	again := try(e2ev1.NewLayerService(cli, client.WithMethod(cfg), client.WithRetries(1))).must(t)
+	again := testbed.Try(e2ev1.NewLayerService(cli, client.WithMethod(cfg), client.WithRetries(1))).Must(t)
 	check(t, want{"Declared: WithRetries 1", again.Declared, 2, nil})
 }
 
@@ -120,7 +104,7 @@ func TestDubboLeaksServiceOptions(t *testing.T) {
 	if _, err := cli.DialWithInfo(e2ev1.PlainServiceName, &e2ev1.PlainService_ClientInfo, client.WithRetries(5)); err != nil {
 		t.Fatal(err)
 	}
-	conn := try(cli.DialWithInfo(e2ev1.PlainServiceName, &e2ev1.PlainService_ClientInfo)).must(t)
+	conn := testbed.Try(cli.DialWithInfo(e2ev1.PlainServiceName, &e2ev1.PlainService_ClientInfo)).Must(t)
 	raw := func(ctx context.Context, req *e2ev1.Request, opts ...client.CallOption) (*e2ev1.Response, error) {
 		resp := new(e2ev1.Response)
 		return resp, conn.CallUnary(ctx, []any{req}, resp, "Undeclared", opts...)
@@ -132,7 +116,7 @@ func TestDubboLeaksServiceOptions(t *testing.T) {
 // whatever the layers say.
 func TestBusinessErrorsAreNotRetried(t *testing.T) {
 	cli := testbed.Client(t, client.WithClientRetries(5))
-	layer := try(e2ev1.NewLayerService(cli)).must(t)
+	layer := testbed.Try(e2ev1.NewLayerService(cli)).Must(t)
 	for _, opts := range [][]client.CallOption{nil, {client.WithCallRetries(4)}} {
 		id := newID(t)
 		_, err := layer.Declared(context.Background(), &e2ev1.Request{Id: id, Business: true}, opts...)
@@ -148,7 +132,7 @@ func TestBusinessErrorsAreNotRetried(t *testing.T) {
 // A call that fails fewer times than its retries succeeds, on the attempt
 // after the last failure.
 func TestCallSucceedsWithinRetries(t *testing.T) {
-	layer := try(e2ev1.NewLayerService(testbed.Client(t))).must(t)
+	layer := testbed.Try(e2ev1.NewLayerService(testbed.Client(t))).Must(t)
 	for fail := uint32(0); fail <= 4; fail++ {
 		id := newID(t)
 		resp, err := layer.Declared(context.Background(), &e2ev1.Request{Id: id, Fail: fail})

@@ -16,11 +16,11 @@ import (
 // kind works end to end through the generated stubs of a service that has
 // them, whatever options the service was created with.
 func streamingService(t *testing.T) e2ev1.LayerService {
-	return try(e2ev1.NewLayerService(testbed.Client(t, client.WithClientRetries(1)), client.WithRetries(2))).must(t)
+	return testbed.Try(e2ev1.NewLayerService(testbed.Client(t, client.WithClientRetries(1)), client.WithRetries(2))).Must(t)
 }
 
 func TestBidiStream(t *testing.T) {
-	stream := try(streamingService(t).Bidi(context.Background())).must(t)
+	stream := testbed.Try(streamingService(t).Bidi(context.Background())).Must(t)
 	for n := uint32(1); n <= 3; n++ {
 		id := newID(t)
 		if err := stream.Send(&e2ev1.Request{Id: id}); err != nil {
@@ -46,7 +46,7 @@ func TestBidiStream(t *testing.T) {
 }
 
 func TestClientStream(t *testing.T) {
-	stream := try(streamingService(t).Upload(context.Background())).must(t)
+	stream := testbed.Try(streamingService(t).Upload(context.Background())).Must(t)
 	id := newID(t)
 	for range 5 {
 		if err := stream.Send(&e2ev1.Request{Id: id}); err != nil {
@@ -64,7 +64,7 @@ func TestClientStream(t *testing.T) {
 
 func TestServerStream(t *testing.T) {
 	id := newID(t)
-	stream := try(streamingService(t).Download(context.Background(), &e2ev1.Request{Id: id, Fail: 4})).must(t)
+	stream := testbed.Try(streamingService(t).Download(context.Background(), &e2ev1.Request{Id: id, Fail: 4})).Must(t)
 	var n uint32
 	for stream.Recv() {
 		n++

@@ -82,7 +82,7 @@ func TestTimeoutPrecedence(t *testing.T) {
 // a caller's deadline of 2 s ends the call, with DEADLINE_EXCEEDED: no
 // more attempts than fit in it (7) reach the server.
 func TestCallerDeadlineBoundsCall(t *testing.T) {
-	svc := try(e2ev1.NewTimeoutService(testbed.Client(t), client.WithRetries(1000))).must(t)
+	svc := testbed.Try(e2ev1.NewTimeoutService(testbed.Client(t), client.WithRetries(1000))).Must(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	id := newID(t)
@@ -126,7 +126,7 @@ func TestDubboTimeouts(t *testing.T) {
 		// The calls are made at once, as in TestTimeoutPrecedence.
 		cli := testbed.Client(t, c.client...)
 		info := &e2ev1.NoTimeoutService_ClientInfo
-		conn := try(cli.DialWithInfo(e2ev1.NoTimeoutServiceName, info, c.service...)).must(t)
+		conn := testbed.Try(cli.DialWithInfo(e2ev1.NoTimeoutServiceName, info, c.service...)).Must(t)
 		svc := new(e2ev1.NoTimeoutServiceImpl)
 		info.ConnectionInjectFunc(svc, conn)
 		id := testbed.NewID(t.Name() + "/" + c.name)

@@ -33,7 +33,7 @@ var (
 // lower bound, and logs how much longer the gaps were.
 func TestBackoffGaps(t *testing.T) {
 	const seed, calls = 2026, 20
-	svc := try(e2ev1.NewBackoffService(testbed.Client(t), dubboretry.WithJitterSeed(seed))).must(t)
+	svc := testbed.Try(e2ev1.NewBackoffService(testbed.Client(t), dubboretry.WithJitterSeed(seed))).Must(t)
 	draws := rand.New(rand.NewPCG(seed, seed))
 
 	var delays, gaps time.Duration
@@ -109,7 +109,7 @@ func TestDeadlineInsideDelay(t *testing.T) {
 			attempts: 2,
 		},
 	} {
-		svc := try(e2ev1.NewBackoffService(cli, dubboretry.WithJitterSeed(tc.seed))).must(t)
+		svc := testbed.Try(e2ev1.NewBackoffService(cli, dubboretry.WithJitterSeed(tc.seed))).Must(t)
 		ctx, cancel := context.WithTimeout(context.Background(), tc.deadline)
 		id := id(t, unavailable)
 		_, err := tc.method(svc)(ctx, &e2ev1.Request{Id: id, Fail: 1000})

@@ -71,7 +71,7 @@ func TestOutageBudget(t *testing.T) {
 			func(a float64) bool { return a > 1 && a <= 1.15 }, "above 1, at most 1.15"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			svc := try(e2ev1.NewBudgetService(cli, tc.opts...)).must(t)
+			svc := testbed.Try(e2ev1.NewBudgetService(cli, tc.opts...)).Must(t)
 			ids, succeeded := callAll(t, svc.Declared, calls)
 			if succeeded != 0 {
 				t.Errorf("%d calls succeeded on providers that fail every attempt", succeeded)
@@ -94,7 +94,7 @@ func TestOutageBudget(t *testing.T) {
 func TestTransientFailuresBudget(t *testing.T) {
 	providers := startProviders(t, "flaky:1:10", "flaky:2:10", "flaky:3:10")
 	cli := clientOf(t, providers)
-	svc := try(e2ev1.NewSpareBudgetService(cli)).must(t)
+	svc := testbed.Try(e2ev1.NewSpareBudgetService(cli)).Must(t)
 	const calls = 2000
 	ids, succeeded := callAll(t, svc.Declared, calls)
 	attempts := total(testbed.Counts(t, providers...), ids)

@@ -47,8 +47,8 @@ func TestConcurrentCallsShareTheBudget(t *testing.T) {
 		calls      = 2000 // per reference
 	)
 	cli := testbed.Client(t)
-	loose := try(e2ev1.NewLooseBudgetService(cli)).must(t)
-	binding := try(e2ev1.NewLooseBudgetService(cli, dubboretry.WithBudget(0.1, 0))).must(t)
+	loose := testbed.Try(e2ev1.NewLooseBudgetService(cli)).Must(t)
+	binding := testbed.Try(e2ev1.NewLooseBudgetService(cli, dubboretry.WithBudget(0.1, 0))).Must(t)
 
 	// A bound, not a measurement: a call that hangs fails the test instead
 	// of the test run.

@@ -35,7 +35,7 @@ func TestFailoverKept(t *testing.T) {
 
 	t.Run("a retry goes to a provider not yet tried", func(t *testing.T) {
 		providers := []*testbed.Provider{failA, okA, failB}
-		svc := try(e2ev1.NewFullPolicyService(clientOf(t, providers))).must(t)
+		svc := testbed.Try(e2ev1.NewFullPolicyService(clientOf(t, providers))).Must(t)
 		ids := make([]string, calls)
 		for i := range ids {
 			ids[i] = fmt.Sprintf("%s#%d", t.Name(), i)
@@ -67,7 +67,7 @@ func TestFailoverKept(t *testing.T) {
 		providers := []*testbed.Provider{failA, failB}
 		// Without the budget, whose gate would close after 5 failed
 		// retries in a row: the count is the point here.
-		svc := try(e2ev1.NewFullPolicyService(clientOf(t, providers), dubboretry.WithoutBudget())).must(t)
+		svc := testbed.Try(e2ev1.NewFullPolicyService(clientOf(t, providers), dubboretry.WithoutBudget())).Must(t)
 		for _, n := range []int{0, 1, 5} {
 			id := fmt.Sprintf("%s#%d", t.Name(), n)
 			if _, err := svc.Declared(ctx, &e2ev1.Request{Id: id}, client.WithCallRetries(n)); err == nil {
@@ -81,7 +81,7 @@ func TestFailoverKept(t *testing.T) {
 
 	t.Run("WithSticky holds", func(t *testing.T) {
 		providers := []*testbed.Provider{okA, okB}
-		svc := try(e2ev1.NewFullPolicyService(clientOf(t, providers), client.WithSticky())).must(t)
+		svc := testbed.Try(e2ev1.NewFullPolicyService(clientOf(t, providers), client.WithSticky())).Must(t)
 		for _, method := range []struct {
 			name string
 			call unary
@@ -113,9 +113,9 @@ func TestFailoverKept(t *testing.T) {
 func TestEveryGeneratedServiceJoinsTheCluster(t *testing.T) {
 	joined := spyClusters(t, constant.ClusterKeyFailover, dubboretry.ClusterName)
 	cli := testbed.Client(t)
-	layer := try(e2ev1.NewLayerService(cli)).must(t)
-	withPolicy := try(e2ev1.NewRetryOnService(cli)).must(t)
-	try(cli.DialWithInfo(e2ev1.PlainServiceName, &e2ev1.PlainService_ClientInfo)).must(t)
+	layer := testbed.Try(e2ev1.NewLayerService(cli)).Must(t)
+	withPolicy := testbed.Try(e2ev1.NewRetryOnService(cli)).Must(t)
+	testbed.Try(cli.DialWithInfo(e2ev1.PlainServiceName, &e2ev1.PlainService_ClientInfo)).Must(t)
 	for _, c := range []struct {
 		service string
 		want    string

@@ -150,7 +150,7 @@ func checkHedged(t *testing.T, ps []*testbed.Provider, name, id string, resp *e2
 // the provider has reported.
 func TestHedgeFirstSuccessWins(t *testing.T) {
 	ps, cli := hedgeProviders(t, 3)
-	svc := try(e2ev1.NewHedgeService(cli)).must(t)
+	svc := testbed.Try(e2ev1.NewHedgeService(cli)).Must(t)
 	for range 5 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		id := scripted(t, testbed.Hang)
@@ -183,9 +183,9 @@ func TestHedgeFirstSuccessWins(t *testing.T) {
 // its one copy, with its code.
 func TestHedgeOnFailure(t *testing.T) {
 	ps, cli := hedgeProviders(t, 3)
-	proto := try(e2ev1.NewHedgeService(cli)).must(t)
-	hour := try(e2ev1.NewHedgeService(cli,
-		dubboretry.WithMethodHedging("Read", dubboretry.Hedging{MaxAttempts: 2, Delay: time.Hour}))).must(t)
+	proto := testbed.Try(e2ev1.NewHedgeService(cli)).Must(t)
+	hour := testbed.Try(e2ev1.NewHedgeService(cli,
+		dubboretry.WithMethodHedging("Read", dubboretry.Hedging{MaxAttempts: 2, Delay: time.Hour}))).Must(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
@@ -245,7 +245,7 @@ var budgetRuns atomic.Int32
 func TestHedgeBudget(t *testing.T) {
 	ps, cli := hedgeProviders(t, 3)
 	ratio := 0.1 + 0.0001*float64(budgetRuns.Add(1))
-	svc := try(e2ev1.NewHedgeService(cli, dubboretry.WithBudget(ratio, 0))).must(t)
+	svc := testbed.Try(e2ev1.NewHedgeService(cli, dubboretry.WithBudget(ratio, 0))).Must(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	read := func(steps ...testbed.Step) (string, *e2ev1.Response, error) {
@@ -302,11 +302,11 @@ func TestHedgeBudget(t *testing.T) {
 // before the first is cut, however late a busy machine fires its timers.
 func TestHedgeTimeouts(t *testing.T) {
 	ps, cli := hedgeProviders(t, 3)
-	proto := try(e2ev1.NewHedgeService(cli)).must(t)
-	methodLimit := try(e2ev1.NewHedgeService(cli,
-		client.WithMethod(&global.MethodConfig{Name: "Read", RequestTimeout: "1s"}))).must(t)
-	deadlineRetried := try(e2ev1.NewHedgeService(cli,
-		dubboretry.WithMethodRetryOn("Read", unavailable, deadlineCode))).must(t)
+	proto := testbed.Try(e2ev1.NewHedgeService(cli)).Must(t)
+	methodLimit := testbed.Try(e2ev1.NewHedgeService(cli,
+		client.WithMethod(&global.MethodConfig{Name: "Read", RequestTimeout: "1s"}))).Must(t)
+	deadlineRetried := testbed.Try(e2ev1.NewHedgeService(cli,
+		dubboretry.WithMethodRetryOn("Read", unavailable, deadlineCode))).Must(t)
 	limit := client.WithCallRequestTimeout(time.Second)
 
 	for _, tc := range []struct {
@@ -397,7 +397,7 @@ func TestHedgeLayers(t *testing.T) {
 			[]client.CallOption{client.WithCallRetries(5), limit}, 2, deadlineCode},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			svc := try(e2ev1.NewHedgeService(cli, tc.opts...)).must(t)
+			svc := testbed.Try(e2ev1.NewHedgeService(cli, tc.opts...)).Must(t)
 			method, name := svc.Read, "Read"
 			if tc.write {
 				method, name = svc.Write, "Write"
@@ -430,7 +430,7 @@ func TestHedgeLayers(t *testing.T) {
 // call that opened it returns.
 func TestHedgingLeavesStreams(t *testing.T) {
 	ps, cli := hedgeProviders(t, 3)
-	svc := try(e2ev1.NewLayerService(cli, dubboretry.WithHedging(dubboretry.Hedging{MaxAttempts: 3, Delay: time.Millisecond}))).must(t)
+	svc := testbed.Try(e2ev1.NewLayerService(cli, dubboretry.WithHedging(dubboretry.Hedging{MaxAttempts: 3, Delay: time.Millisecond}))).Must(t)
 	for _, m := range dubboretry.PolicyOf(svc).Methods {
 		if m.Hedging.Value.MaxAttempts != 0 {
 			t.Errorf("LayerService.%s: hedging %+v, want none: it is not idempotent", m.Name, m.Hedging)
@@ -441,7 +441,7 @@ func TestHedgingLeavesStreams(t *testing.T) {
 
 	t.Run("Download", func(t *testing.T) {
 		id := testbed.NewID(t.Name())
-		stream := try(svc.Download(ctx, &e2ev1.Request{Id: id, Fail: 4})).must(t)
+		stream := testbed.Try(svc.Download(ctx, &e2ev1.Request{Id: id, Fail: 4})).Must(t)
 		var n uint32
 		for stream.Recv() {
 			n++
@@ -460,7 +460,7 @@ func TestHedgingLeavesStreams(t *testing.T) {
 		}
 	})
 	t.Run("Bidi", func(t *testing.T) {
-		stream := try(svc.Bidi(ctx)).must(t)
+		stream := testbed.Try(svc.Bidi(ctx)).Must(t)
 		for n := uint32(1); n <= 3; n++ {
 			if err := stream.Send(&e2ev1.Request{Id: testbed.NewID(t.Name())}); err != nil {
 				t.Fatal(err)
@@ -481,7 +481,7 @@ func TestHedgingLeavesStreams(t *testing.T) {
 		}
 	})
 	t.Run("Upload", func(t *testing.T) {
-		stream := try(svc.Upload(ctx)).must(t)
+		stream := testbed.Try(svc.Upload(ctx)).Must(t)
 		for range 5 {
 			if err := stream.Send(&e2ev1.Request{Id: testbed.NewID(t.Name())}); err != nil {
 				t.Fatal(err)
@@ -526,7 +526,7 @@ func TestHedgePolicyReported(t *testing.T) {
 		{"WithoutMethodHedging(Read)", []client.ReferenceOption{dubboretry.WithoutMethodHedging("Read")},
 			want{none, none, dubboretry.MethodOption, dubboretry.DubboDefault}},
 	} {
-		svc := try(e2ev1.NewHedgeService(cli, tc.opts...)).must(t)
+		svc := testbed.Try(e2ev1.NewHedgeService(cli, tc.opts...)).Must(t)
 		p := dubboretry.PolicyOf(svc)
 		if p == nil || p != svc.(*e2ev1.HedgeServiceImpl).RetryPolicy() {
 			t.Fatalf("%s: PolicyOf = %p, RetryPolicy = %p; want the same policy", tc.name, p, svc.(*e2ev1.HedgeServiceImpl).RetryPolicy())

@@ -46,21 +46,5 @@ func id(t testing.TB, code triple_protocol.Code) string {
 	return testbed.WithCode(testbed.NewID(t.Name()), code)
 }
 
-// try(f()).must(t) is the result of f, or the end of the test if f fails.
-func try[T any](v T, err error) result[T] { return result[T]{v, err} }
-
-type result[T any] struct {
-	v   T
-	err error
-}
-
-func (r result[T]) must(t testing.TB) T {
-	t.Helper()
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	return r.v
-}
-
 // unary is a unary method of a generated client.
 type unary func(context.Context, *e2ev1.Request, ...client.CallOption) (*e2ev1.Response, error)

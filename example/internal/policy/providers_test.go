@@ -30,5 +30,5 @@ func total(counts []map[string]uint32, ids []string) int {
 // clientOf returns a client that reaches providers directly.
 func clientOf(t *testing.T, providers []*testbed.Provider) *client.Client {
 	t.Helper()
-	return try(client.NewClient(client.WithClientURL(testbed.URL(providers)))).must(t)
+	return testbed.Try(client.NewClient(client.WithClientURL(testbed.URL(providers)))).Must(t)
 }

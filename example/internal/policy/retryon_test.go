@@ -60,7 +60,7 @@ func checkBusiness(t *testing.T, name string, method unary) {
 // with that attempt's code; UNAVAILABLE gets the retries + 1 attempts. A
 // business error is never retried.
 func TestRetryOnFromProto(t *testing.T) {
-	svc := try(e2ev1.NewRetryOnService(testbed.Client(t))).must(t)
+	svc := testbed.Try(e2ev1.NewRetryOnService(testbed.Client(t))).Must(t)
 	check(t,
 		attempt{"unavailable: listed", svc.Declared, unavailable, 4, nil},
 		attempt{"invalid argument", svc.Declared, invalidArgument, 1, nil},
@@ -77,7 +77,7 @@ func TestRetryOnFromProto(t *testing.T) {
 // WithMethodRetryOn for one method, over WithRetryOn, in any order.
 func TestRetryOnOverridden(t *testing.T) {
 	cli := testbed.Client(t)
-	service := try(e2ev1.NewRetryOnService(cli, dubboretry.WithRetryOn(internal))).must(t)
+	service := testbed.Try(e2ev1.NewRetryOnService(cli, dubboretry.WithRetryOn(internal))).Must(t)
 	check(t,
 		attempt{"WithRetryOn(internal): internal", service.Declared, internal, 4, nil},
 		attempt{"WithRetryOn(internal): unavailable", service.Declared, unavailable, 1, nil},
@@ -89,7 +89,7 @@ func TestRetryOnOverridden(t *testing.T) {
 		{dubboretry.WithRetryOn(internal), dubboretry.WithMethodRetryOn("Declared", deadlineCode, unavailable)},
 		{dubboretry.WithMethodRetryOn("Declared", deadlineCode, unavailable), dubboretry.WithRetryOn(internal)},
 	} {
-		method := try(e2ev1.NewRetryOnService(cli, opts...)).must(t)
+		method := testbed.Try(e2ev1.NewRetryOnService(cli, opts...)).Must(t)
 		check(t,
 			attempt{"WithMethodRetryOn: deadline exceeded", method.Declared, deadlineCode, 4, nil},
 			attempt{"WithMethodRetryOn: unavailable", method.Declared, unavailable, 4, nil},
@@ -97,7 +97,7 @@ func TestRetryOnOverridden(t *testing.T) {
 			attempt{"WithMethodRetryOn, other method: WithRetryOn", method.Undeclared, internal, 3, nil},
 		)
 	}
-	anyCode := try(e2ev1.NewRetryOnService(cli, dubboretry.WithRetryOn())).must(t)
+	anyCode := testbed.Try(e2ev1.NewRetryOnService(cli, dubboretry.WithRetryOn())).Must(t)
 	check(t, attempt{"WithRetryOn(): dubbo-go's rule", anyCode.Declared, invalidArgument, 4, nil})
 }
 
@@ -105,9 +105,9 @@ func TestRetryOnOverridden(t *testing.T) {
 // client, whose .proto declares none, retry as dubbo-go does.
 func TestPolicyDoesNotLeak(t *testing.T) {
 	cli := testbed.Client(t)
-	svc := try(e2ev1.NewRetryOnService(cli, dubboretry.WithRetryOn(internal))).must(t)
-	plain := try(e2ev1.NewPlainService(cli)).must(t)
-	layer := try(e2ev1.NewLayerService(cli)).must(t)
+	svc := testbed.Try(e2ev1.NewRetryOnService(cli, dubboretry.WithRetryOn(internal))).Must(t)
+	plain := testbed.Try(e2ev1.NewPlainService(cli)).Must(t)
+	layer := testbed.Try(e2ev1.NewLayerService(cli)).Must(t)
 	check(t,
 		attempt{"the service with the policy", svc.Declared, invalidArgument, 1, nil},
 		attempt{"PlainService: dubbo-go's 2 retries, every code", plain.Declared, invalidArgument, 3, nil},
@@ -130,7 +130,7 @@ func TestCallersClusterWins(t *testing.T) {
 		{"failfast, WithRetryOn", []client.ReferenceOption{client.WithClusterFailFast(), dubboretry.WithRetryOn(internal)}, internal},
 		{"WithRetryOn, failfast", []client.ReferenceOption{dubboretry.WithRetryOn(internal), client.WithClusterFailFast()}, internal},
 	} {
-		failfast := try(e2ev1.NewRetryOnService(cli, tc.opts...)).must(t)
+		failfast := testbed.Try(e2ev1.NewRetryOnService(cli, tc.opts...)).Must(t)
 		check(t, attempt{tc.name, failfast.Declared, tc.code, 1, nil})
 	}
 	// Failover chosen explicitly is the policy's cluster: the policy holds.
@@ -144,7 +144,7 @@ func TestCallersClusterWins(t *testing.T) {
 		{"failover, WithRetryOn", []client.ReferenceOption{client.WithClusterFailOver(), dubboretry.WithRetryOn(internal)}, internal, unavailable},
 		{"WithRetryOn, failover", []client.ReferenceOption{dubboretry.WithRetryOn(internal), client.WithClusterFailOver()}, internal, unavailable},
 	} {
-		failover := try(e2ev1.NewRetryOnService(cli, tc.opts...)).must(t)
+		failover := testbed.Try(e2ev1.NewRetryOnService(cli, tc.opts...)).Must(t)
 		check(t,
 			attempt{tc.name + ": retried", failover.Declared, tc.retried, 4, nil},
 			attempt{tc.name + ": not retried", failover.Declared, tc.notRetry, 1, nil},

@@ -100,14 +100,25 @@ func names(settings []Setting) string {
 
 // clientOptions returns the client options of settings.
 func clientOptions(settings []Setting) []client.ClientOption {
-	var opts []client.ClientOption
+	return options(settings, 1, client.WithClientRetries, client.WithClientRequestTimeout)
+}
+
+// callOptions returns the call options of settings.
+func callOptions(settings []Setting) []client.CallOption {
+	return options(settings, 4, client.WithCallRetries, client.WithCallRequestTimeout)
+}
+
+// options returns the options, made by retries and timeout, of the
+// settings of layer.
+func options[O any](settings []Setting, layer int, retries func(int) O, timeout func(time.Duration) O) []O {
+	var opts []O
 	for _, s := range settings {
 		switch {
-		case s.layer != 1:
+		case s.layer != layer:
 		case s.retries != nil:
-			opts = append(opts, client.WithClientRetries(*s.retries))
+			opts = append(opts, retries(*s.retries))
 		default:
-			opts = append(opts, client.WithClientRequestTimeout(s.timeout))
+			opts = append(opts, timeout(s.timeout))
 		}
 	}
 	return opts
@@ -133,21 +144,6 @@ func referenceOptions(settings []Setting, service string, rename func(string) st
 			opts = append(opts, client.WithRetries(*s.retries))
 		default:
 			opts = append(opts, client.WithRequestTimeout(s.timeout))
-		}
-	}
-	return opts
-}
-
-// callOptions returns the call options of settings.
-func callOptions(settings []Setting) []client.CallOption {
-	var opts []client.CallOption
-	for _, s := range settings {
-		switch {
-		case s.layer != 4:
-		case s.retries != nil:
-			opts = append(opts, client.WithCallRetries(*s.retries))
-		default:
-			opts = append(opts, client.WithCallRequestTimeout(s.timeout))
 		}
 	}
 	return opts

@@ -92,7 +92,12 @@ func newClient(cfg consumerConfig, opts ...client.ClientOption) (*client.Client,
 // until a call succeeds, for at most discoveryTimeout: the consumer learns
 // its providers from ZooKeeper some time after it creates the service.
 func discover(method precedence.Unary, id string) error {
-	return discoverBy(func(ctx context.Context, id string) error {
+	return discoverWithin(discoveryTimeout, method, id)
+}
+
+// discoverWithin is discover, for at most d.
+func discoverWithin(d time.Duration, method precedence.Unary, id string) error {
+	return callUntil(d, func(ctx context.Context, id string) error {
 		_, err := method(ctx, &e2ev1.Request{Id: id}, client.WithCallRetries(0))
 		return err
 	}, id)
@@ -101,8 +106,14 @@ func discover(method precedence.Unary, id string) error {
 // discoverBy is discover, for any call: call must succeed at once when a
 // provider is found.
 func discoverBy(call probeCall, id string) error {
+	return callUntil(discoveryTimeout, call, id)
+}
+
+// callUntil makes call, with request ids id#1, id#2..., until a call
+// succeeds, for at most d, and returns the last error if none does.
+func callUntil(d time.Duration, call probeCall, id string) error {
 	n := 0
-	return testbed.Await(discoveryTimeout, 50*time.Millisecond, func() error {
+	return testbed.Await(d, 50*time.Millisecond, func() error {
 		n++
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -213,24 +224,35 @@ type outcome struct {
 	err  error
 }
 
-// runConsumers runs a consumer process for each of cfgs, named by names,
-// at most maxConsumers at once, and returns what each said.
-func runConsumers(t *testing.T, names []string, cfgs []consumerConfig) []outcome {
+// consumeEach runs a consumer process for each of names, with the
+// configuration cfg gives it, at most maxConsumers at once, and then, in a
+// subtest of each, check with the one message the consumer said, which
+// ok must accept.
+func consumeEach(t *testing.T, names []string, cfg func(name string) consumerConfig, ok func(message) bool, check func(t *testing.T, name string, m message)) {
 	t.Helper()
-	outcomes := make([]outcome, len(cfgs))
+	outcomes := make([]outcome, len(names))
 	sem := make(chan struct{}, maxConsumers)
 	var wg sync.WaitGroup
-	for i, cfg := range cfgs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for i, name := range names {
+		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			outcomes[i].msgs, outcomes[i].err = runConsumer(t, names[i], cfg, 2*time.Minute)
-		}()
+			outcomes[i].msgs, outcomes[i].err = runConsumer(t, name, cfg(name), 2*time.Minute)
+		})
 	}
 	wg.Wait()
-	return outcomes
+	for i, name := range names {
+		t.Run(name, func(t *testing.T) {
+			o := outcomes[i]
+			if o.err != nil {
+				t.Fatal(o.err)
+			}
+			if len(o.msgs) != 1 || !ok(o.msgs[0]) {
+				t.Fatalf("the consumer said %+v, want the results of its calls", o.msgs)
+			}
+			check(t, name, o.msgs[0])
+		})
+	}
 }
 
 // checkScenarios runs a consumer process for each scenario, several at
@@ -238,30 +260,19 @@ func runConsumers(t *testing.T, names []string, cfgs []consumerConfig) []outcome
 // attempts it must make. It returns the results, by scenario.
 func checkScenarios(t *testing.T, r testbed.Registry, p *testbed.Provider, scenarios []precedence.Scenario) map[string][]callResult {
 	t.Helper()
-	cfgs := make([]consumerConfig, len(scenarios))
 	names := make([]string, len(scenarios))
 	for i, sc := range scenarios {
-		cfgs[i] = consumerConfig{Registry: r, Scenario: sc.Name, Counts: []string{p.HTTP}}
 		names[i] = sc.Name
 	}
-	outcomes := runConsumers(t, names, cfgs)
-
 	out := make(map[string][]callResult)
-	for i, sc := range scenarios {
-		t.Run(sc.Name, func(t *testing.T) {
-			o := outcomes[i]
-			if o.err != nil {
-				t.Fatal(o.err)
-			}
-			if len(o.msgs) != 1 || o.msgs[0].Calls == nil {
-				t.Fatalf("the consumer said %+v, want the results of its calls", o.msgs)
-			}
-			for _, c := range o.msgs[0].Calls {
-				checkCall(t, c)
-			}
-			out[sc.Name] = o.msgs[0].Calls
-		})
-	}
+	consumeEach(t, names, func(name string) consumerConfig {
+		return consumerConfig{Registry: r, Scenario: name, Counts: []string{p.HTTP}}
+	}, func(m message) bool { return m.Calls != nil }, func(t *testing.T, name string, m message) {
+		for _, c := range m.Calls {
+			checkCall(t, c)
+		}
+		out[name] = m.Calls
+	})
 	return out
 }
 
@@ -307,32 +318,42 @@ func takeAttempts(id string) []attempt {
 	return a
 }
 
-type attemptsRecorder struct{}
-
 func init() {
-	extension.SetFilter(attemptsFilter, func() filter.Filter { return attemptsRecorder{} })
+	observeAttempts(attemptsFilter, func(invoker base.Invoker, inv base.Invocation, res result.Result) {
+		id, ok := requestID(inv)
+		if !ok {
+			return
+		}
+		a := attempt{Provider: invoker.GetURL().Location}
+		if err := res.Error(); err != nil {
+			a.Code = triple_protocol.CodeOf(err).String()
+			if a.Provider == "" {
+				a.URL, a.Err = invoker.GetURL().String(), err.Error()
+			}
+		}
+		attemptLog.Lock()
+		attemptLog.calls[id] = append(attemptLog.calls[id], a)
+		attemptLog.Unlock()
+	})
 }
 
-func (attemptsRecorder) Invoke(ctx context.Context, invoker base.Invoker, inv base.Invocation) result.Result {
+// observeAttempts registers, as the consumer filter called name, observe:
+// dubbo-go runs filters beneath the cluster, once per attempt, on the
+// invoker of the provider tried.
+func observeAttempts(name string, observe func(base.Invoker, base.Invocation, result.Result)) {
+	extension.SetFilter(name, func() filter.Filter { return attemptObserver(observe) })
+}
+
+// An attemptObserver is a filter that observes every attempt.
+type attemptObserver func(base.Invoker, base.Invocation, result.Result)
+
+func (o attemptObserver) Invoke(ctx context.Context, invoker base.Invoker, inv base.Invocation) result.Result {
 	res := invoker.Invoke(ctx, inv)
-	id, ok := requestID(inv)
-	if !ok {
-		return res
-	}
-	a := attempt{Provider: invoker.GetURL().Location}
-	if err := res.Error(); err != nil {
-		a.Code = triple_protocol.CodeOf(err).String()
-		if a.Provider == "" {
-			a.URL, a.Err = invoker.GetURL().String(), err.Error()
-		}
-	}
-	attemptLog.Lock()
-	attemptLog.calls[id] = append(attemptLog.calls[id], a)
-	attemptLog.Unlock()
+	o(invoker, inv, res)
 	return res
 }
 
-func (attemptsRecorder) OnResponse(_ context.Context, res result.Result, _ base.Invoker, _ base.Invocation) result.Result {
+func (attemptObserver) OnResponse(_ context.Context, res result.Result, _ base.Invoker, _ base.Invocation) result.Result {
 	return res
 }
 

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"dubbo.apache.org/dubbo-go/v3/common/extension"
-	"dubbo.apache.org/dubbo-go/v3/filter"
 	"dubbo.apache.org/dubbo-go/v3/protocol/base"
 	"dubbo.apache.org/dubbo-go/v3/protocol/result"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
@@ -112,36 +110,26 @@ func runProbes(cfg consumerConfig) error {
 // scenario's own. It returns the reports, by scenario.
 func checkProbeScenarios(t *testing.T, r testbed.Registry, p *testbed.Provider, scenarios []probeScenario, want map[string]map[string]uint32) map[string]*probeReport {
 	t.Helper()
-	cfgs := make([]consumerConfig, len(scenarios))
 	names := make([]string, len(scenarios))
 	for i, sc := range scenarios {
-		cfgs[i] = consumerConfig{Registry: r, Probes: sc.name, Counts: []string{p.HTTP}}
 		names[i] = sc.name
 	}
-	outcomes := runConsumers(t, names, cfgs)
 	out := make(map[string]*probeReport)
-	for i, sc := range scenarios {
-		t.Run(sc.name, func(t *testing.T) {
-			o := outcomes[i]
-			if o.err != nil {
-				t.Fatal(o.err)
+	consumeEach(t, names, func(name string) consumerConfig {
+		return consumerConfig{Registry: r, Probes: name, Counts: []string{p.HTTP}}
+	}, func(m message) bool { return m.Probes != nil }, func(t *testing.T, name string, m message) {
+		rep := m.Probes
+		for j, c := range rep.Calls {
+			if w, ok := want[name][c.Name]; ok {
+				c.Want = w
+				rep.Calls[j].Want = w
+			} else if want != nil {
+				t.Errorf("%s: the test expects no attempts for it", c.Name)
 			}
-			if len(o.msgs) != 1 || o.msgs[0].Probes == nil {
-				t.Fatalf("the consumer said %+v, want the results of its calls", o.msgs)
-			}
-			rep := o.msgs[0].Probes
-			for j, c := range rep.Calls {
-				if w, ok := want[sc.name][c.Name]; ok {
-					c.Want = w
-					rep.Calls[j].Want = w
-				} else if want != nil {
-					t.Errorf("%s: the test expects no attempts for it", c.Name)
-				}
-				checkCall(t, c)
-			}
-			out[sc.name] = rep
-		})
-	}
+			checkCall(t, c)
+		}
+		out[name] = rep
+	})
 	return out
 }
 
@@ -189,26 +177,17 @@ func seenParams() map[string]string {
 	return out
 }
 
-type urlParamsRecorder struct{}
-
 func init() {
-	extension.SetFilter(urlParamsFilter, func() filter.Filter { return urlParamsRecorder{} })
-}
-
-func (urlParamsRecorder) Invoke(ctx context.Context, invoker base.Invoker, inv base.Invocation) result.Result {
-	urlParams.Lock()
-	invoker.GetURL().RangeParams(func(k, v string) bool {
-		if v != "" && param.MatchString(k) {
-			urlParams.seen[k] = v
-		}
-		return true
+	observeAttempts(urlParamsFilter, func(invoker base.Invoker, _ base.Invocation, _ result.Result) {
+		urlParams.Lock()
+		defer urlParams.Unlock()
+		invoker.GetURL().RangeParams(func(k, v string) bool {
+			if v != "" && param.MatchString(k) {
+				urlParams.seen[k] = v
+			}
+			return true
+		})
 	})
-	urlParams.Unlock()
-	return invoker.Invoke(ctx, inv)
-}
-
-func (urlParamsRecorder) OnResponse(_ context.Context, res result.Result, _ base.Invoker, _ base.Invocation) result.Result {
-	return res
 }
 
 // formatParams formats parameters in key order.

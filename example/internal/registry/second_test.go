@@ -62,14 +62,7 @@ func checkSecondReference(cfg consumerConfig) error {
 	}
 
 	try := func(name string, svc e2ev1.LayerService) (msg, code string) {
-		n := 0
-		err := testbed.Await(secondWait, 50*time.Millisecond, func() error {
-			n++
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_, err := svc.Undeclared(ctx, &e2ev1.Request{Id: fmt.Sprintf("%s#%d", name, n)}, client.WithCallRetries(0))
-			return err
-		})
+		err := discoverWithin(secondWait, svc.Undeclared, name)
 		if err == nil {
 			return "", ""
 		}

@@ -6,23 +6,20 @@ import (
 
 func TestZooKeeperStartStopRestart(t *testing.T) {
 	s := StartZooKeeper(t)
-	if err := ZooKeeperServing(s.Addr); err != nil {
-		t.Fatalf("after Start: %v", err)
-	}
-	s.Stop()
-	if err := ZooKeeperServing(s.Addr); err == nil {
-		t.Fatal("after Stop: still serving")
-	}
-	s.Restart()
-	if err := ZooKeeperServing(s.Addr); err != nil {
-		t.Fatalf("after Restart: %v", err)
-	}
-	s.Kill()
-	if err := ZooKeeperServing(s.Addr); err == nil {
-		t.Fatal("after Kill: still serving")
-	}
-	s.Restart()
-	if err := ZooKeeperServing(s.Addr); err != nil {
-		t.Fatalf("after the second Restart: %v", err)
+	for _, step := range []struct {
+		name    string
+		do      func()
+		serving bool
+	}{
+		{"Start", func() {}, true},
+		{"Stop", s.Stop, false},
+		{"Restart", s.Restart, true},
+		{"Kill", s.Kill, false},
+		{"the second Restart", s.Restart, true},
+	} {
+		step.do()
+		if err := ZooKeeperServing(s.Addr); (err == nil) != step.serving {
+			t.Fatalf("after %s: serving %v (%v), want %v", step.name, err == nil, err, step.serving)
+		}
 	}
 }
