@@ -12,6 +12,8 @@ import (
 
 	dubbo "dubbo.apache.org/dubbo-go/v3"
 	"dubbo.apache.org/dubbo-go/v3/client"
+	"dubbo.apache.org/dubbo-go/v3/common/constant"
+	"dubbo.apache.org/dubbo-go/v3/global"
 	_ "dubbo.apache.org/dubbo-go/v3/imports"
 	"dubbo.apache.org/dubbo-go/v3/protocol"
 	"dubbo.apache.org/dubbo-go/v3/server"
@@ -61,15 +63,22 @@ func Serve(register func(*server.Server) error, opts ...ServeOption) (addr strin
 	if err != nil {
 		return "", nil, err
 	}
-	newServer := server.NewServer
-	if cfg.ins != nil {
-		newServer = cfg.ins.NewServer
-	}
-	srv, err := newServer(server.WithServerProtocol(
+	serverOpts := []server.ServerOption{server.WithServerProtocol(
 		protocol.WithTriple(),
 		protocol.WithIp(Loopback),
 		protocol.WithPort(port),
-	))
+	)}
+	newServer := server.NewServer
+	if cfg.ins != nil {
+		newServer = cfg.ins.NewServer // remote metadata: see Registry.Instance
+	} else {
+		// With the default, local metadata, dubbo-go serves a
+		// MetadataService on a random port of every interface.
+		app := global.DefaultApplicationConfig()
+		app.MetadataType = constant.RemoteMetadataStorageType
+		serverOpts = append(serverOpts, server.SetServerApplication(app))
+	}
+	srv, err := newServer(serverOpts...)
 	if err != nil {
 		return "", nil, err
 	}
