@@ -116,7 +116,7 @@ type message struct {
 // say prints m for the test process.
 func say(m message) { testbed.Say(m) }
 
-// A child is a consumer process.
+// A child is a consumer process, or the one that dumps ZooKeeper.
 type child = testbed.Child[message]
 
 // startChild runs the test binary as role with cfg, killed if it outlives
@@ -124,17 +124,6 @@ type child = testbed.Child[message]
 func startChild(t testing.TB, name, role string, cfg any, timeout time.Duration) *child {
 	t.Helper()
 	return testbed.MustStartChild[message](t, name, role, cfg, timeout)
-}
-
-// next returns the child's next message, or fails the test if it exits
-// first or prints none for d.
-func next(t testing.TB, c *child, d time.Duration) message {
-	t.Helper()
-	m, err := c.Next(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // wait waits for the child to exit, and fails the test if it failed.
