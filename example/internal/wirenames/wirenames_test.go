@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"sync"
 	"testing"
 
 	"dubbo.apache.org/dubbo-go/v3/client"
@@ -30,39 +29,20 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// attempts counts the attempts of each request, by Kind.String.
-var attempts struct {
-	sync.Mutex
-	n map[string]int
-}
-
-func attempt(id string) int {
-	attempts.Lock()
-	defer attempts.Unlock()
-	if attempts.n == nil {
-		attempts.n = make(map[string]int)
-	}
-	attempts.n[id]++
-	return attempts.n[id]
-}
-
-func seen(id string) int {
-	attempts.Lock()
-	defer attempts.Unlock()
-	return attempts.n[id]
-}
+// attempts logs the attempts of each request, by Kind.String.
+var attempts = testbed.NewLog()
 
 // SnakeServer serves snake_case_service. Its unary methods fail every
 // attempt with a retryable error.
 type SnakeServer struct{}
 
 func (SnakeServer) GetThing(_ context.Context, k *names.Kind) (*names.New, error) {
-	attempt(k.String_)
+	attempts.Add(k.String_)
 	return nil, triple_protocol.NewError(triple_protocol.CodeUnavailable, errors.New("fails"))
 }
 
 func (SnakeServer) LowerCamel(_ context.Context, k *names.Kind) (*names.New, error) {
-	attempt(k.String_)
+	attempts.Add(k.String_)
 	return nil, triple_protocol.NewError(triple_protocol.CodeUnavailable, errors.New("fails"))
 }
 
@@ -132,7 +112,7 @@ func TestSnakeCaseRetries(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		call func(context.Context, *names.Kind, ...client.CallOption) (*names.New, error)
-		want int
+		want uint32
 	}{
 		{"get_thing", svc.GetThing, 2},
 		{"lowerCamel", svc.LowerCamel, 3},
@@ -140,20 +120,31 @@ func TestSnakeCaseRetries(t *testing.T) {
 		if _, err := tc.call(context.Background(), &names.Kind{String_: tc.name}); triple_protocol.CodeOf(err) != triple_protocol.CodeUnavailable {
 			t.Errorf("%s: %v, want CodeUnavailable", tc.name, err)
 		}
-		if got := seen(tc.name); got != tc.want {
+		if got := attempts.Attempts(tc.name); got != tc.want {
 			t.Errorf("%s: the server saw %d attempts, want %d", tc.name, got, tc.want)
 		}
 	}
 
-	stream, err := svc.StreamThings(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	exchange(t, "stream_things", testbed.Try(svc.StreamThings(context.Background())).Must(t))
+}
+
+// A bidi is a bidirectional stream of names.
+type bidi interface {
+	Send(*names.Kind) error
+	Recv() (*names.New, error)
+	CloseRequest() error
+	CloseResponse() error
+}
+
+// exchange sends a request on stream, and checks that the answer has Error
+// set.
+func exchange(t *testing.T, name string, stream bidi) {
+	t.Helper()
 	if err := stream.Send(&names.Kind{}); err != nil {
 		t.Fatal(err)
 	}
 	if resp, err := stream.Recv(); err != nil || !resp.Error {
-		t.Errorf("stream_things: %v, %v", resp, err)
+		t.Errorf("%s: %v, %v", name, resp, err)
 	}
 	stream.CloseRequest()
 	stream.CloseResponse()
@@ -175,18 +166,7 @@ func TestKeywordNames(t *testing.T) {
 		}
 	}
 
-	conn, err := svc.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := conn.Send(&names.Kind{}); err != nil {
-		t.Fatal(err)
-	}
-	if resp, err := conn.Recv(); err != nil || !resp.Error {
-		t.Errorf("Conn: %v, %v", resp, err)
-	}
-	conn.CloseRequest()
-	conn.CloseResponse()
+	exchange(t, "Conn", testbed.Try(svc.Conn(ctx)).Must(t))
 
 	send, err := svc.Send(ctx)
 	if err != nil {
