@@ -15,7 +15,7 @@ import (
 
 // A process of the comparison is the running binary (the command, or the
 // test binary) run again in a role: a provider, a client, or a client of
-// the hedging measurement. The idea is example/internal/proc's, copied:
+// the hedging measurement. The idea is example/internal/testbed's (child.go), copied:
 // dubbo-go exports a service only once per process, so each Triple provider
 // needs a process of its own; and a dubboretry budget is per service per
 // process, so each Triple client does too, to start with a budget of its own.

@@ -19,7 +19,7 @@ import (
 	"os/exec"
 	"os/signal"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/regen"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/tempmod"
 	"github.com/dubbo-retry/protoc-gen-go-retry/internal/protoc"
 )
 
@@ -29,11 +29,11 @@ var metricsAddr = flag.String("metrics", "", "serve the metrics of dubboretry in
 
 func main() {
 	flag.Parse()
-	if _, err := os.Stat(protoDir + "/" + regen.Source); err != nil {
+	if _, err := os.Stat(protoDir + "/" + tempmod.GreetProto); err != nil {
 		fail("run me from the example directory: go -C example run ./cmd/demo (%v)", err)
 	}
 	fmt.Println("Building protoc-gen-go and protoc-gen-go-retry from source and regenerating the stubs...")
-	files, err := regen.Files(protoDir)
+	files, err := tempmod.Regenerate(protoDir)
 	if err != nil {
 		fail("%v", err)
 	}
@@ -54,7 +54,7 @@ func main() {
 		// for it.
 		signal.Notify(make(chan os.Signal, 1), os.Interrupt)
 	}
-	walk := exec.Command("go", args...)
+	walk := exec.Command(tempmod.GoCommand(), args...)
 	walk.Stdout, walk.Stderr = os.Stdout, os.Stderr
 	if err := walk.Run(); err != nil {
 		if exit, ok := err.(*exec.ExitError); ok {

@@ -67,7 +67,7 @@ var demoRun once[string]
 // demoOutput runs the demo's walkthrough once and returns what it printed,
 // collapsed. The demo (go run ./cmd/demo) first regenerates the example's
 // stubs into the source tree, which a test must not do while other
-// packages build; internal/regen checks that the committed stubs are what
+// packages build; tempmod's TestExampleIsFresh checks that the committed stubs are what
 // it would write, so the walkthrough it then runs is the demo's output.
 func demoOutput(t *testing.T) string {
 	t.Helper()

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/proc"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/tempmod"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 )
 
 // The quick start, as a newcomer runs it with protoc: its files in a fresh
@@ -31,12 +31,12 @@ func TestQuickStart(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	port, err := proc.FreePort()
+	port, err := testbed.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	serverOut := new(proc.Buffer)
+	serverOut := new(testbed.Buffer)
 	stop, err := start(filepath.Join(bin, "server"), serverOut, addr, "-port", strconv.Itoa(port))
 	if err != nil {
 		t.Fatalf("starting the server: %v\n%s", err, serverOut)
@@ -209,7 +209,7 @@ func hasLine(out, line string) bool {
 // start starts the command at path with args, its output in out, and waits
 // until something listens on addr. stop kills it and waits for it to end; it
 // may be called more than once.
-func start(path string, out *proc.Buffer, addr string, args ...string) (stop func(), err error) {
+func start(path string, out *testbed.Buffer, addr string, args ...string) (stop func(), err error) {
 	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -230,12 +230,12 @@ func start(path string, out *proc.Buffer, addr string, args ...string) (stop fun
 			<-exited
 		})
 	}
-	if err := proc.Await(time.Minute, 20*time.Millisecond, func() error {
+	if err := testbed.Await(time.Minute, 20*time.Millisecond, func() error {
 		select {
 		case <-exited:
-			return proc.Gone(fmt.Errorf("it exited: %v", waitErr))
+			return testbed.Gone(fmt.Errorf("it exited: %v", waitErr))
 		default:
-			return proc.Accepting(addr)
+			return testbed.Accepting(addr)
 		}
 	}); err != nil {
 		stop()

@@ -21,7 +21,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -105,10 +105,10 @@ func BenchmarkMetricsCluster(b *testing.B) {
 }
 
 func BenchmarkMetricsTriple(b *testing.B) {
-	cli := testserver.Client(b)
+	cli := testbed.Client(b)
 	for _, mode := range []string{"noop", "sdk"} {
 		b.Run("metrics="+mode, func(b *testing.B) {
-			svc := try(e2ev1.NewRetryOnService(cli, providers(b)[mode])).must(b)
+			svc := testbed.Try(e2ev1.NewRetryOnService(cli, providers(b)[mode])).Must(b)
 			req := &e2ev1.Request{Id: b.Name()}
 			b.ReportAllocs()
 			for b.Loop() {

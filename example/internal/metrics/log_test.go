@@ -16,7 +16,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -119,10 +119,10 @@ func failedIn(line string) int {
 // refusals, and nothing for LayerService.Never, which was never going to
 // retry.
 func TestOutageLog(t *testing.T) {
-	cli := testserver.Client(t)
+	cli := testbed.Client(t)
 	// A budget of its own: TestOutageBudget spends BudgetService's.
-	budgeted := try(e2ev1.NewBudgetService(cli, dubboretry.WithBudget(0.1, 1))).must(t)
-	never := try(e2ev1.NewLayerService(cli)).must(t)
+	budgeted := testbed.Try(e2ev1.NewBudgetService(cli, dubboretry.WithBudget(0.1, 1))).Must(t)
+	never := testbed.Try(e2ev1.NewLayerService(cli)).Must(t)
 	log := capture(t)
 
 	const calls = 300

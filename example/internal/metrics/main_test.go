@@ -1,14 +1,13 @@
 // The tests of this package read the metrics and the log of the runtime
 // dubboretry as a process sees them: generated services of
 // testdata/proto/e2e/v1 call real Triple servers that count the attempts
-// they see (package handlers), the metrics are read with OpenTelemetry's
+// they see (package testbed), the metrics are read with OpenTelemetry's
 // SDK (a ManualReader, or the Prometheus exporter over HTTP), and every
 // count must be the servers'.
 package metrics
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 
@@ -21,62 +20,34 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/handlers"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/provider"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
 // seen records, by request id, the attempts the test process's server saw.
-var seen = handlers.NewLog()
+var seen = testbed.NewLog()
+
+// services are the services of e2e/v1 the tests call, which the test
+// process's server and the provider processes serve.
+var services = append([]string{"LayerService", "PlainService"}, testbed.PolicyServices...)
 
 func TestMain(m *testing.M) {
 	// The tests fail calls by the thousand; the log test reads the log
 	// through a logger of its own.
 	logger.SetLoggerLevel("fatal")
-	provider.Main(register)
-	testserver.Run(m, func(srv *server.Server) error {
-		return register(srv, handlers.Unary{Log: seen, Behaviour: handlers.ByRequest})
+	testbed.Main(nil)
+	testbed.RunTests(m, func(srv *server.Server) error {
+		return testbed.Register(srv, testbed.Handler{Log: seen, Behaviour: testbed.ByRequest}, services...)
 	})
-}
-
-// register adds the services of e2e/v1 that the tests call to srv, each
-// served by u.
-func register(srv *server.Server, u handlers.Unary) error {
-	return errors.Join(
-		e2ev1.RegisterLayerServiceHandler(srv, &handlers.LayerServer{Unary: u}),
-		e2ev1.RegisterPlainServiceHandler(srv, &handlers.PlainServer{Unary: u}),
-		e2ev1.RegisterRetryOnServiceHandler(srv, &handlers.RetryOnServer{Unary: u}),
-		e2ev1.RegisterBudgetServiceHandler(srv, &handlers.BudgetServer{Unary: u}),
-		e2ev1.RegisterSpareBudgetServiceHandler(srv, &handlers.SpareBudgetServer{Unary: u}),
-		e2ev1.RegisterFullPolicyServiceHandler(srv, &handlers.FullPolicyServer{Unary: u}),
-		e2ev1.RegisterHedgeServiceHandler(srv, &handlers.HedgeServer{Unary: u}),
-	)
-}
-
-// try(f()).must(t) is the result of f, or the end of the test if f fails.
-func try[T any](v T, err error) result[T] { return result[T]{v, err} }
-
-type result[T any] struct {
-	v   T
-	err error
-}
-
-func (r result[T]) must(t testing.TB) T {
-	t.Helper()
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	return r.v
 }
 
 // unary is a unary method of a generated client.
 type unary = func(context.Context, *e2ev1.Request, ...client.CallOption) (*e2ev1.Response, error)
 
-// request is a request that the test process's server (handlers.ByRequest)
+// request is a request that the test process's server (testbed.ByRequest)
 // fails the first fail attempts of, with code.
 func request(t testing.TB, code triple_protocol.Code, fail uint32) *e2ev1.Request {
-	return &e2ev1.Request{Id: handlers.WithCode(handlers.NewID(t.Name()), code), Fail: fail}
+	return &e2ev1.Request{Id: testbed.WithCode(testbed.NewID(t.Name()), code), Fail: fail}
 }
 
 // callAll makes the calls of reqs from 8 goroutines, and returns their

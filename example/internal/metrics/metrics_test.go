@@ -11,9 +11,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/dubboretry"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/handlers"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/provider"
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -32,7 +30,7 @@ type served struct {
 }
 
 // serve returns what the server saw of reqs, each failing its first Fail
-// attempts with the code its id names (handlers.ByRequest), for a method
+// attempts with the code its id names (testbed.ByRequest), for a method
 // with retries.
 func serve(reqs []*e2ev1.Request, codes []triple_protocol.Code, retries int) served {
 	s := served{calls: len(reqs), byCode: map[int]int{}}
@@ -80,7 +78,7 @@ func (s served) check(t *testing.T, rd reading, attrs []attribute.KeyValue) {
 // the instruments'.
 func TestAttemptsAndCodes(t *testing.T) {
 	r, withMeter := meter(t)
-	svc := try(e2ev1.NewRetryOnService(testserver.Client(t), withMeter)).must(t)
+	svc := testbed.Try(e2ev1.NewRetryOnService(testbed.Client(t), withMeter)).Must(t)
 	codes := []triple_protocol.Code{unavailable, invalidArgument, unavailable, unavailable}
 	reqs := []*e2ev1.Request{
 		request(t, codes[0], 0), request(t, codes[1], 1000), request(t, codes[2], 2), request(t, codes[3], 1000),
@@ -118,7 +116,7 @@ func TestAttemptsAndCodes(t *testing.T) {
 // its budget, whose gate closes once five retries in a row have failed.)
 func TestRetryDelay(t *testing.T) {
 	r, withMeter := meter(t)
-	svc := try(e2ev1.NewFullPolicyService(testserver.Client(t), withMeter, dubboretry.WithoutBudget())).must(t)
+	svc := testbed.Try(e2ev1.NewFullPolicyService(testbed.Client(t), withMeter, dubboretry.WithoutBudget())).Must(t)
 	const calls = 5
 	reqs := make([]*e2ev1.Request, calls)
 	codes := make([]triple_protocol.Code, calls)
@@ -145,7 +143,7 @@ func TestRetryDelay(t *testing.T) {
 // the refusals are the calls that made fewer than their 4 attempts.
 func TestOutageBudget(t *testing.T) {
 	r, withMeter := meter(t)
-	svc := try(e2ev1.NewBudgetService(testserver.Client(t), withMeter)).must(t)
+	svc := testbed.Try(e2ev1.NewBudgetService(testbed.Client(t), withMeter)).Must(t)
 	const calls = 300
 	reqs := make([]*e2ev1.Request, calls)
 	codes := make([]triple_protocol.Code, calls)
@@ -175,22 +173,22 @@ func TestOutageBudget(t *testing.T) {
 // attempt with UNAVAILABLE, which sends the second copy at once. (The
 // delay is long, so that no copy is sent for want of an answer.)
 func TestHedgedCalls(t *testing.T) {
-	providers := provider.Start(t, "fail", "ok")
-	cli := try(client.NewClient(client.WithClientURL(provider.URL(providers)))).must(t)
+	providers := testbed.StartProviders(t, []string{"HedgeService"}, "fail", "ok")
+	cli := testbed.Try(client.NewClient(client.WithClientURL(testbed.URL(providers)))).Must(t)
 	r, withMeter := meter(t)
-	svc := try(e2ev1.NewHedgeService(cli, withMeter,
-		dubboretry.WithMethodHedging("Read", dubboretry.Hedging{MaxAttempts: 2, Delay: time.Minute}))).must(t)
+	svc := testbed.Try(e2ev1.NewHedgeService(cli, withMeter,
+		dubboretry.WithMethodHedging("Read", dubboretry.Hedging{MaxAttempts: 2, Delay: time.Minute}))).Must(t)
 	const calls = 60
 	reqs := make([]*e2ev1.Request, calls)
 	for i := range reqs {
-		reqs[i] = &e2ev1.Request{Id: handlers.NewID(t.Name())}
+		reqs[i] = &e2ev1.Request{Id: testbed.NewID(t.Name())}
 	}
 	for _, err := range callAll(svc.Read, reqs) {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	counts := provider.Counts(t, providers...)
+	counts := testbed.Counts(t, providers...)
 	s := served{calls: calls, byCode: map[int]int{}}
 	for _, req := range reqs {
 		s.byCode[int(unavailable)] += int(counts[0][req.Id])
@@ -214,9 +212,9 @@ func TestHedgedCalls(t *testing.T) {
 func TestProviderOfItsService(t *testing.T) {
 	r1, with1 := meter(t)
 	r2, with2 := meter(t)
-	cli := testserver.Client(t)
-	one := try(e2ev1.NewRetryOnService(cli, with1)).must(t)
-	two := try(e2ev1.NewLayerService(cli, with2)).must(t)
+	cli := testbed.Client(t)
+	one := testbed.Try(e2ev1.NewRetryOnService(cli, with1)).Must(t)
+	two := testbed.Try(e2ev1.NewLayerService(cli, with2)).Must(t)
 	for _, call := range []unary{one.Declared, two.Declared, two.Declared} {
 		if _, err := call(context.Background(), request(t, unavailable, 0)); err != nil {
 			t.Fatal(err)
@@ -247,8 +245,8 @@ func TestProviderOfItsService(t *testing.T) {
 // dubbo-go's 2 retries of every failure.
 func TestPlainReference(t *testing.T) {
 	r, withMeter := meter(t)
-	cli := testserver.Client(t)
-	conn := try(cli.DialWithInfo(e2ev1.PlainServiceName, &e2ev1.PlainService_ClientInfo, withMeter)).must(t)
+	cli := testbed.Client(t)
+	conn := testbed.Try(cli.DialWithInfo(e2ev1.PlainServiceName, &e2ev1.PlainService_ClientInfo, withMeter)).Must(t)
 	reqs := []*e2ev1.Request{request(t, unavailable, 1), request(t, invalidArgument, 1000)}
 	codes := []triple_protocol.Code{unavailable, invalidArgument}
 	for i, req := range reqs {

@@ -13,7 +13,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"go.opentelemetry.io/otel"
 
-	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testserver"
+	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -72,9 +72,9 @@ func series(families map[string]*dto.MetricFamily, name string, labels map[strin
 func TestPrometheusOutage(t *testing.T) {
 	// Created first: the global provider's meters delegate to the one set
 	// later.
-	svc := try(e2ev1.NewSpareBudgetService(testserver.Client(t))).must(t)
+	svc := testbed.Try(e2ev1.NewSpareBudgetService(testbed.Client(t))).Must(t)
 
-	srv := try(Serve("127.0.0.1:0")).must(t)
+	srv := testbed.Try(Serve("127.0.0.1:0")).Must(t)
 	t.Cleanup(func() { srv.Close() })
 	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
 		t.Fatalf("serving at %s, want 127.0.0.1", srv.URL)

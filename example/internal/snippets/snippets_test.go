@@ -84,7 +84,7 @@ func TestUnavailable(t *testing.T) {
 // that many retries, and one more attempt.
 func TestWithMetrics(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
-	svc, err := withMetrics(testserver.Client(t), sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
+	svc, err := withMetrics(testbed.Client(t), sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
 	if err != nil {
 		t.Fatal(err)
 	}
