@@ -86,7 +86,7 @@ func newInvoker(dir directory.Directory, e env) *invoker {
 	if u != nil {
 		c.service = u.ServiceKey()
 	}
-	t, err := readTable(u)
+	t, err := sharedTable(u, c.service)
 	if err != nil {
 		c.err = fmt.Errorf("dubboretry: the retry policy of service %s: %v", c.service, err)
 		// Warn: dubbo-go's default logger adds a stack trace to an Error.
@@ -102,11 +102,6 @@ func newInvoker(dir directory.Directory, e env) *invoker {
 		name = u.Service()
 	}
 	c.log = newFailureLog(name, e.now, e.logSchedule, e.logf)
-	for name, r := range t.methods {
-		if r.hedging.DelayPercentile > 0 {
-			r.latencies = sharedLatencies(c.service, name, r.hedging.DelayPercentile)
-		}
-	}
 	if t.budget != nil {
 		if e.budget == nil {
 			e.budget = sharedBudget

@@ -3,6 +3,7 @@ package dubboretry
 import (
 	"fmt"
 	"strconv"
+	"sync"
 
 	"dubbo.apache.org/dubbo-go/v3/common"
 )
@@ -96,6 +97,40 @@ func policyURL(u *common.URL) *common.URL {
 		return u.SubURL
 	}
 	return u
+}
+
+// tables holds the tables the cluster has read, by the service and the
+// parameters they were read from: the references of a service that have
+// one policy (every NewXxxService of it given the same options) share one,
+// complete when it is stored and never changed after, so that creating a
+// service does not parse its policy again. It grows by one entry per
+// service and policy, as the budgets do, never per reference or call.
+var tables sync.Map // tableKey → *table
+
+type tableKey struct{ service, proto, options, seed string }
+
+// sharedTable returns the table of service, whose policy u carries, with
+// the latencies of its adaptively hedged methods, which every reference of
+// a method shares.
+func sharedTable(u *common.URL, service string) (*table, error) {
+	if u == nil {
+		return readTable(nil)
+	}
+	key := tableKey{service, u.GetParam(paramProto, ""), u.GetParam(paramOptions, ""), u.GetParam(paramSeed, "")}
+	if t, ok := tables.Load(key); ok {
+		return t.(*table), nil
+	}
+	t, err := readTable(u)
+	if err != nil {
+		return nil, err
+	}
+	for name, r := range t.methods {
+		if r.hedging.DelayPercentile > 0 {
+			r.latencies = sharedLatencies(service, name, r.hedging.DelayPercentile)
+		}
+	}
+	v, _ := tables.LoadOrStore(key, t)
+	return v.(*table), nil
 }
 
 // readTable reads and resolves the policy that u carries.
