@@ -581,3 +581,40 @@ func TestUncodedErrors(t *testing.T) {
 		}
 	}
 }
+
+// The references of a service with one policy share one table, read once;
+// another policy, seed or service gets its own, and a table with adaptive
+// hedging carries the method's shared latencies when it is stored.
+func TestSharedTable(t *testing.T) {
+	read := func(service string, opts ...client.ReferenceOption) *table {
+		t.Helper()
+		tb, err := sharedTable(serviceURL(t, 1, paramsOf(t, 2, opts...)), service)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tb
+	}
+	a := read("s", WithRetryOn(triple_protocol.CodeUnavailable))
+	if b := read("s", WithRetryOn(triple_protocol.CodeUnavailable)); b != a {
+		t.Error("two references with one policy read it twice")
+	}
+	for name, other := range map[string]*table{
+		"another policy":  read("s", WithRetryOn(triple_protocol.CodeAborted)),
+		"a seed":          read("s", WithRetryOn(triple_protocol.CodeUnavailable), WithJitterSeed(1)),
+		"another service": read("s2", WithRetryOn(triple_protocol.CodeUnavailable)),
+	} {
+		if other == a {
+			t.Errorf("%s shares the table of the first", name)
+		}
+	}
+	// Hedging reaches a table through Dial only.
+	svc := &Service{Name: "e2e.v1.LayerService", Methods: []Method{{Name: "Declared", Idempotent: true,
+		Hedging: Hedging{MaxAttempts: 2, DelayPercentile: 90}, HedgingFrom: ProtoMethod}}}
+	hedged, err := sharedTable(serviceURL(t, 1, url.Values{paramProto: {dialedParam(t, svc)}}), "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := hedged.rule("Declared").latencies, sharedLatencies("s", "Declared", 90); got == nil || got != want {
+		t.Errorf("the stored table's latencies of Declared are %p, want the method's shared %p", got, want)
+	}
+}
