@@ -88,9 +88,12 @@ type PeerService interface {
 // unary call is limited to the timeout that wins, even when the caller's
 // context has a deadline, which then bounds the whole call.
 //
-// Its retries, in this process, may add at most 10% of its calls, plus 10 a
-// second, over any 10 s: a budget set by its (retry.v1.service) option. A retry
-// the budget refuses is not made.
+// Its retries and hedged copies, in this process, have a budget, set by its
+// (retry.v1.service) option: one is made only if, counting it, those of the
+// last 10 s number at most 10% of the service's calls of the last 11 s, plus
+// 100; and once five in a row have failed, at most one every 10 s is made,
+// until an attempt succeeds. A retry the budget refuses is not made, and
+// nothing is charged for one that is not sent.
 //
 // The service gets its own copy of the reference config of cli, so opts do not
 // leak into other services created from cli.
