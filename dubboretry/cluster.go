@@ -126,6 +126,22 @@ func newInvoker(dir directory.Directory, e env) *invoker {
 	return c
 }
 
+// charge takes from the budget bg (nil: none) what an attempt about to be
+// sent costs: a first attempt deposits, a retry (or hedged copy)
+// withdraws. It reports whether the attempt may be sent; m records a
+// retry the budget refused.
+func charge(ctx context.Context, bg *budget, retry bool, m *methodMetrics) bool {
+	switch {
+	case bg == nil:
+	case !retry:
+		bg.deposit()
+	case !bg.withdraw():
+		m.budgetRefused(ctx)
+		return false
+	}
+	return true
+}
+
 // failover is the rule of calls the policy does not cover (streams): what
 // failover does.
 var failover = new(rule)
@@ -208,12 +224,7 @@ func (c *invoker) invokeUnary(ctx context.Context, inv protocolbase.Invocation) 
 			continue
 		}
 		retry := len(invoked) > 0
-		switch {
-		case bg == nil:
-		case !retry:
-			bg.deposit()
-		case !bg.withdraw():
-			rec.m.budgetRefused(ctx)
+		if !charge(ctx, bg, retry, rec.m) {
 			return c.end(method, retries, len(invoked), whyBudget, res, nil)
 		}
 		invoked = append(invoked, ivk)

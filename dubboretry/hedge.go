@@ -81,13 +81,8 @@ func (c *invoker) invokeHedged(ctx context.Context, inv protocolbase.Invocation,
 			return false // copies go to distinct providers
 		}
 		retry := len(invoked) > 0
-		switch {
-		case bg == nil:
-		case !retry:
-			bg.deposit()
-		case !bg.withdraw():
+		if !charge(ctx, bg, retry, m) {
 			refused++
-			m.budgetRefused(ctx)
 			return false
 		}
 		invoked = append(invoked, ivk)
