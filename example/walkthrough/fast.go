@@ -8,11 +8,12 @@ import (
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/greetserver"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
 	greet "github.com/dubbo-retry/protoc-gen-go-retry/example/proto"
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/childproc"
 )
 
 // The hedging row needs a second provider of GreetService, and dubbo-go
 // exports a service only once per process: the walkthrough runs its own
-// binary again (testbed.Start) as that provider, a fast one, beside the
+// binary again (childproc.Start) as that provider, a fast one, beside the
 // slow one it serves itself.
 
 // fastRole is the role of the fast provider's process.
@@ -32,8 +33,8 @@ func ServeFastIfAsked() {
 			return err
 		}
 		defer stop()
-		testbed.Say(addr)
-		return testbed.WaitEnd()
+		childproc.Say(addr)
+		return childproc.WaitEnd()
 	}})
 }
 
@@ -41,7 +42,7 @@ func ServeFastIfAsked() {
 // main calls ServeFastIfAsked. It returns the provider's address, and
 // stop, which ends the provider.
 func StartFast() (addr string, stop func(), err error) {
-	c, err := testbed.Start[string]("the fast provider", fastRole, nil, testbed.Options{})
+	c, err := childproc.Start[string]("the fast provider", fastRole, nil, childproc.Options{})
 	if err != nil {
 		return "", nil, err
 	}

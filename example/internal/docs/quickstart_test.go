@@ -16,6 +16,7 @@ import (
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/tempmod"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/childproc"
 )
 
 // The quick start, as a newcomer runs it with protoc: its files in a fresh
@@ -36,7 +37,7 @@ func TestQuickStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	serverOut := new(testbed.Buffer)
+	serverOut := new(childproc.Buffer)
 	stop, err := start(filepath.Join(bin, "server"), serverOut, addr, "-port", strconv.Itoa(port))
 	if err != nil {
 		t.Fatalf("starting the server: %v\n%s", err, serverOut)
@@ -209,7 +210,7 @@ func hasLine(out, line string) bool {
 // start starts the command at path with args, its output in out, and waits
 // until something listens on addr. stop kills it and waits for it to end; it
 // may be called more than once.
-func start(path string, out *testbed.Buffer, addr string, args ...string) (stop func(), err error) {
+func start(path string, out *childproc.Buffer, addr string, args ...string) (stop func(), err error) {
 	cmd := exec.Command(path, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/precedence"
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/childproc"
 	e2ev1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/e2e/v1"
 )
 
@@ -515,7 +516,7 @@ var awaited = make(chan string, 1)
 
 func init() {
 	go func() {
-		if testbed.Role() != "consumer" {
+		if childproc.Role() != "consumer" {
 			return
 		}
 		s := bufio.NewScanner(os.Stdin)

@@ -58,14 +58,15 @@ import (
 	"time"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/example/internal/testbed"
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/childproc"
 )
 
 func TestMain(m *testing.M) {
 	// The roles of the test binary run again (testbed.StartChild) besides
 	// the providers, each configured in JSON.
 	testbed.Main(map[string]func(string) error{
-		"consumer": testbed.JSON(consume),
-		"zkdump":   testbed.JSON(dumpZK),
+		"consumer": childproc.JSON(consume),
+		"zkdump":   childproc.JSON(dumpZK),
 	})
 	os.Exit(m.Run())
 }
@@ -102,7 +103,7 @@ func newGroup(t testing.TB) string {
 	return fmt.Sprintf("registrytest-%s-%d-%d", strings.Trim(name, "-"), os.Getpid(), groups.Add(1))
 }
 
-// A message is what a consumer says to the test (testbed.Say). Exactly one
+// A message is what a consumer says to the test (childproc.Say). Exactly one
 // field is set.
 type message struct {
 	Calls    []callResult `json:",omitempty"`
@@ -114,10 +115,10 @@ type message struct {
 }
 
 // say prints m for the test process.
-func say(m message) { testbed.Say(m) }
+func say(m message) { childproc.Say(m) }
 
 // A child is a consumer process, or the one that dumps ZooKeeper.
-type child = testbed.Child[message]
+type child = childproc.Child[message]
 
 // startChild runs the test binary as role with cfg, killed if it outlives
 // timeout and stopped when the test ends (testbed.StartChild).

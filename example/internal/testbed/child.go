@@ -1,47 +1,31 @@
 package testbed
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
+	"maps"
 	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/dubbogo/gost/log/logger"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/childproc"
 )
 
-// The environment of a child: RoleEnv names the role Main turns it into,
-// ConfigEnv holds the configuration of the role, in JSON. LogEnv, set to a
-// level ("info", "debug") in the parent's environment, makes its children
-// log at that level, to files in os.TempDir that StartChild names: for
-// debugging.
-const (
-	RoleEnv   = "EXAMPLE_TEST_ROLE"
-	ConfigEnv = "EXAMPLE_TEST_CONFIG"
-	LogEnv    = "EXAMPLE_TEST_LOG"
-)
+// LogEnv, set to a level ("info", "debug") in the parent's environment,
+// makes its children log at that level, to files in os.TempDir that
+// StartChild names: for debugging.
+const LogEnv = "EXAMPLE_TEST_LOG"
 
 // Loopback is the only address the servers bind and register.
 const Loopback = "127.0.0.1"
 
-// prefix starts every line a child says to its parent (Say), followed by a
-// message in JSON. Anything else on its standard output (dubbo-go logs
-// there) is not for the parent.
-const prefix = "testbed: "
-
-// Role returns the role this process runs as: "" in the parent.
-func Role() string { return os.Getenv(RoleEnv) }
-
 // Main, called first in main or TestMain, runs this process as the role
-// its environment names, given the role's configuration, and exits: with
-// 1, saying why on standard error, if the role fails. The roles are those
-// of roles and "provider" (provider.go). In the parent, which no role
-// names, it returns at once.
+// its environment names (childproc.Main), given the role's configuration,
+// and exits: with 1, saying why on standard error, if the role fails. The
+// roles are those of roles and "provider" (provider.go). In the parent,
+// which no role names, it returns at once.
 //
 // It also makes dubbo-go log fatal errors only (the tests fail calls on
 // purpose by the thousand), or in a child what LogEnv says; and it sets
@@ -51,156 +35,26 @@ func Role() string { return os.Getenv(RoleEnv) }
 func Main(roles map[string]func(config string) error) {
 	logger.SetLoggerLevel("fatal")
 	os.Setenv("DUBBO_IP_TO_REGISTRY", Loopback)
-	role := Role()
-	if role == "" {
+	if childproc.Role() == "" {
 		return
 	}
 	if l := os.Getenv(LogEnv); l != "" {
 		logger.SetLoggerLevel(l)
 	}
-	run, ok := roles[role]
-	if role == providerRole {
-		run, ok = JSON(provide), true
-	}
-	err := fmt.Errorf("unknown %s %q", RoleEnv, role)
-	if ok {
-		err = run(os.Getenv(ConfigEnv))
-	}
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", role, err)
-		os.Exit(1)
-	}
-	os.Exit(0)
+	all := map[string]func(string) error{}
+	maps.Copy(all, roles)
+	all[providerRole] = childproc.JSON(provide)
+	childproc.Main(all)
 }
 
-// JSON returns role, given its configuration in JSON.
-func JSON[T any](role func(T) error) func(string) error {
-	return func(js string) error {
-		var cfg T
-		if err := json.Unmarshal([]byte(js), &cfg); err != nil {
-			return err
-		}
-		return role(cfg)
-	}
-}
-
-// Say prints v, in JSON, on a line for the parent (Child.Next).
-func Say(v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	os.Stdout.Write(append([]byte(prefix), append(b, '\n')...))
-}
-
-// WaitEnd returns once the parent ends this child, by closing its standard
-// input (Child.Stop), or once the parent has died.
-func WaitEnd() error {
-	_, err := io.Copy(io.Discard, os.Stdin)
-	return err
-}
-
-// Options are what a child takes besides its role and configuration.
-type Options struct {
-	// Env is added to the child's environment.
-	Env []string
-	// Timeout, if not 0, is how long the child may run before it is
-	// killed.
-	Timeout time.Duration
-	// Output, if not nil, gets the lines of the child's standard output
-	// that are not for the parent.
-	Output io.Writer
-}
-
-// A Child is the running binary run again as a role; M is what it says
-// (Say).
-type Child[M any] struct {
-	Name string
-
-	cmd      *exec.Cmd
-	stdin    io.WriteCloser
-	msgs     chan M        // what it says; closed when it exits
-	exited   chan struct{} // closed when it has exited
-	err      error         // how it exited, once exited is closed
-	stderr   Buffer
-	stopOnce sync.Once
-}
-
-// Start runs the running binary again (running no test, in a test binary)
-// as role with config, in JSON, and returns at once. The child's standard
-// input stays open until Stop or Kill: a child that serves takes its end as
-// the end (WaitEnd), which also comes if the parent dies. The caller stops
-// the child. In a test, StartChild does.
-func Start[M any](name, role string, config any, opts Options) (*Child[M], error) {
-	js, err := json.Marshal(config)
-	if err != nil {
-		return nil, err
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	c := &Child[M]{Name: name, msgs: make(chan M, 1024), exited: make(chan struct{})}
-	var args []string
-	if testing.Testing() {
-		args = []string{"-test.run=^$"}
-	}
-	c.cmd = exec.Command(exe, args...)
-	c.cmd.Env = append(append(os.Environ(), RoleEnv+"="+role, ConfigEnv+"="+string(js)), opts.Env...)
-	c.cmd.Stderr = &c.stderr
-	stdin, err := c.cmd.StdinPipe()
-	if err != nil {
-		return nil, err
-	}
-	c.stdin = stdin
-	stdout, err := c.cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := c.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
-	}
-	var timer *time.Timer
-	if opts.Timeout > 0 {
-		timer = time.AfterFunc(opts.Timeout, func() { c.cmd.Process.Kill() })
-	}
-	go func() {
-		s := bufio.NewScanner(stdout)
-		s.Buffer(nil, 64<<20)
-		for s.Scan() {
-			line, ok := strings.CutPrefix(s.Text(), prefix)
-			if !ok {
-				if opts.Output != nil {
-					fmt.Fprintln(opts.Output, s.Text())
-				}
-				continue
-			}
-			var m M
-			if err := json.Unmarshal([]byte(line), &m); err != nil {
-				fmt.Fprintf(&c.stderr, "testbed: bad message %q: %v\n", line, err)
-				continue
-			}
-			c.msgs <- m
-		}
-		io.Copy(io.Discard, stdout) // so that Wait can return
-		c.err = c.cmd.Wait()
-		if timer != nil {
-			timer.Stop()
-		}
-		close(c.msgs)
-		close(c.exited)
-	}()
-	return c, nil
-}
-
-// StartChild is Start for a test, from any goroutine: the child is killed
-// if it outlives timeout, and stopped when the test ends (Stop), when the
-// test also fails for every data race the child reported, if built with
-// -race, in which one of the racing accesses ran through this repository's
-// code (see checkRaces). With LogEnv set, the child's output goes to a
-// file, which the test names.
-func StartChild[M any](t testing.TB, name, role string, config any, timeout time.Duration) (*Child[M], error) {
-	opts := Options{
+// StartChild is childproc.Start for a test, from any goroutine: the child
+// is killed if it outlives timeout, and stopped when the test ends (Stop),
+// when the test also fails for every data race the child reported, if
+// built with -race, in which one of the racing accesses ran through this
+// repository's code (see checkRaces). With LogEnv set, the child's output
+// goes to a file, which the test names.
+func StartChild[M any](t testing.TB, name, role string, config any, timeout time.Duration) (*childproc.Child[M], error) {
+	opts := childproc.Options{
 		// Under -race, a child reports its races on stderr and exits as it
 		// would without them; checkRaces sorts them out.
 		Env:     []string{"GORACE=" + strings.TrimSpace(os.Getenv("GORACE")+" exitcode=0")},
@@ -213,7 +67,7 @@ func StartChild[M any](t testing.TB, name, role string, config any, timeout time
 			opts.Output = logs
 		}
 	}
-	c, err := Start[M](name, role, config, opts)
+	c, err := childproc.Start[M](name, role, config, opts)
 	if err != nil {
 		if logs != nil {
 			logs.Close()
@@ -228,14 +82,14 @@ func StartChild[M any](t testing.TB, name, role string, config any, timeout time
 		if logs != nil {
 			logs.Close()
 		}
-		c.checkRaces(t)
+		checkRaces(t, c.Name, c.Stderr())
 	})
 	return c, nil
 }
 
 // MustStartChild is StartChild, in the test's goroutine: it ends the test
 // if the child does not start.
-func MustStartChild[M any](t testing.TB, name, role string, config any, timeout time.Duration) *Child[M] {
+func MustStartChild[M any](t testing.TB, name, role string, config any, timeout time.Duration) *childproc.Child[M] {
 	t.Helper()
 	c, err := StartChild[M](t, name, role, config, timeout)
 	if err != nil {
@@ -244,92 +98,15 @@ func MustStartChild[M any](t testing.TB, name, role string, config any, timeout 
 	return c
 }
 
-// Pid is the child's process id.
-func (c *Child[M]) Pid() int { return c.cmd.Process.Pid }
-
-// Messages returns what the child says, in order; it is closed once the
-// child has exited.
-func (c *Child[M]) Messages() <-chan M { return c.msgs }
-
-// Next returns the child's next message, or an error if the child exits
-// first or says nothing for d.
-func (c *Child[M]) Next(d time.Duration) (M, error) {
-	var none M
-	select {
-	case m, ok := <-c.msgs:
-		if ok {
-			return m, nil
-		}
-		<-c.exited
-		return none, fmt.Errorf("%s exited (%v) before it said what the test waits for:\n%s", c.Name, c.err, c.stderrTail())
-	case <-time.After(d):
-		return none, fmt.Errorf("%s said nothing for %v:\n%s", c.Name, d, c.stderrTail())
-	}
-}
-
-// Send writes line to the child's standard input.
-func (c *Child[M]) Send(line string) error {
-	if _, err := io.WriteString(c.stdin, line+"\n"); err != nil {
-		return fmt.Errorf("%s: %v", c.Name, err)
-	}
-	return nil
-}
-
-// Stop ends the child: its standard input closes, and it is killed if it
-// has not exited 10 s later. Only the first Stop or Kill acts.
-func (c *Child[M]) Stop() {
-	c.stopOnce.Do(func() {
-		c.stdin.Close()
-		select {
-		case <-c.exited:
-		case <-time.After(10 * time.Second):
-			c.cmd.Process.Kill()
-			<-c.exited
-		}
-	})
-}
-
-// Kill ends the child with SIGKILL, as a crash would, and waits for it.
-func (c *Child[M]) Kill() {
-	c.stopOnce.Do(func() {
-		c.cmd.Process.Kill()
-		<-c.exited
-	})
-}
-
-// Wait waits for the child to exit, and returns an error, with the end of
-// the child's standard error, if it failed.
-func (c *Child[M]) Wait() error {
-	<-c.exited
-	if c.err != nil {
-		return fmt.Errorf("%s: %v\n%s", c.Name, c.err, c.stderrTail())
-	}
-	return nil
-}
-
-// Stderr returns what the child has written on its standard error.
-func (c *Child[M]) Stderr() string { return c.stderr.String() }
-
-// stderrTail returns the last 8 KiB of the child's standard error.
-func (c *Child[M]) stderrTail() string {
-	const max = 8 << 10
-	s := c.stderr.String()
-	if len(s) > max {
-		s = "...\n" + s[len(s)-max:]
-	}
-	return s
-}
-
 // module is the import path prefix of this repository's packages.
 const module = "github.com/dubbo-retry/protoc-gen-go-retry/"
 
-// checkRaces fails t for every data race the child reported (when built
-// with -race) in which one of the racing accesses ran through this
-// repository's code, and logs the others, which are dubbo-go's or its
-// dependencies' own.
-func (c *Child[M]) checkRaces(t testing.TB) {
+// checkRaces fails t for every data race that the child name reported in
+// out, its standard error (when built with -race), in which one of the
+// racing accesses ran through this repository's code, and logs the others,
+// which are dubbo-go's or its dependencies' own.
+func checkRaces(t testing.TB, name, out string) {
 	t.Helper()
-	out := c.Stderr()
 	const start, end = "WARNING: DATA RACE", "=================="
 	for {
 		i := strings.Index(out, start)
@@ -356,9 +133,9 @@ func (c *Child[M]) checkRaces(t testing.TB) {
 			}
 		}
 		if ours {
-			t.Errorf("%s: a data race in this repository's code:\n%s", c.Name, report)
+			t.Errorf("%s: a data race in this repository's code:\n%s", name, report)
 		} else {
-			t.Logf("%s: a data race within dubbo-go or its dependencies:\n%s", c.Name, report)
+			t.Logf("%s: a data race within dubbo-go or its dependencies:\n%s", name, report)
 		}
 	}
 }

@@ -4,11 +4,12 @@
 // ZooKeeper.
 //
 //   - port.go: a free port of 127.0.0.1, and waiting until something
-//     accepts connections there, or is otherwise ready; buffer.go: a
-//     buffer a process writes while another goroutine reads it.
+//     accepts connections there, or is otherwise ready.
 //   - child.go: the running binary run again as a child process (a
-//     provider, a consumer), which Main turns into the role its
-//     environment names, and which talks to its parent in JSON lines.
+//     provider, a consumer) with the root module's internal/childproc,
+//     which Main turns into the role its environment names, and which
+//     talks to its parent in JSON lines; StartChild, for a test, with
+//     the child's data races and logs.
 //   - serve.go: a Triple server on a free port of 127.0.0.1 (Serve), and
 //     the one a test package runs for its own tests (RunTests, Client).
 //   - handlers.go, script.go, log.go: the handlers of the golden services
@@ -17,8 +18,8 @@
 //     asks; services.go registers them by name.
 //   - provider.go: provider processes of those services, found directly
 //     or through ZooKeeper (registry.go), which serve the attempts they
-//     have seen, and the addresses they listen on (listening.go), over
-//     HTTP.
+//     have seen, and the addresses they listen on (listening.go, from
+//     childproc.Listening), over HTTP.
 //   - zookeeper.go: a standalone ZooKeeper server.
 //   - try.go: Try(f()).Must(t).
 //

@@ -16,6 +16,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/protocol"
 	"dubbo.apache.org/dubbo-go/v3/server"
 
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/childproc"
 	publishv1 "github.com/dubbo-retry/protoc-gen-go-retry/testdata/golden/publish/v1"
 )
 
@@ -62,7 +63,7 @@ type Provider struct {
 	// started by dubbo.Load, which has no server to attach a handler to.
 	HTTP string
 
-	child *Child[Provider]
+	child *childproc.Child[Provider]
 }
 
 // StartProvider starts a provider process called name, and returns once
@@ -200,8 +201,8 @@ func provide(cfg ProviderConfig) error {
 		return err
 	}
 	defer stop() // and unregister
-	Say(Provider{Addr: addr, HTTP: addr})
-	return WaitEnd()
+	childproc.Say(Provider{Addr: addr, HTTP: addr})
+	return childproc.WaitEnd()
 }
 
 // serviceOptions returns the options of the service called name.
@@ -252,6 +253,6 @@ func provideWithLoad(cfg ProviderConfig, log *Log, mux *http.ServeMux) error {
 	if err := Await(30*time.Second, 50*time.Millisecond, func() error { return Accepting(addr) }); err != nil {
 		return err
 	}
-	Say(Provider{Addr: addr, HTTP: l.Addr().String()})
-	return WaitEnd()
+	childproc.Say(Provider{Addr: addr, HTTP: l.Addr().String()})
+	return childproc.WaitEnd()
 }

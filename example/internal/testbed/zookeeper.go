@@ -26,6 +26,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/childproc"
 )
 
 // The files of Debian's zookeeperd (and its dependency zookeeper).
@@ -81,7 +83,7 @@ type ZooKeeper struct {
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has exited
 
-	out Buffer // the output of every run, for failures
+	out childproc.Buffer // the output of every run, for failures
 }
 
 // StartZooKeeper starts a ZooKeeper server on a free port of 127.0.0.1 with a data
