@@ -3,7 +3,6 @@ package peers
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,7 +12,6 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/client"
 	_ "dubbo.apache.org/dubbo-go/v3/imports"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
-	"github.com/dubbogo/gost/log/logger"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
@@ -109,54 +107,22 @@ func (r PhaseResult) SuccessRate() float64 { return 100 * float64(r.Succeeded) /
 // error's code ("" for none) and its error.
 type callFunc func(ctx context.Context, id uint64) (string, error)
 
-// A clientResult is what a client process says when its job is done.
-type clientResult struct {
-	Phases []PhaseResult
-	// Listeners are the addresses the process listens on (Linux only).
-	Listeners []string
-}
-
-// runClient is the role "client": it runs the job of its configuration and
-// says the results of its phases.
-func runClient(config string) error {
-	logger.SetLoggerLevel("fatal")
-	var j job
-	if err := unmarshal(config, &j); err != nil {
-		return err
-	}
-	// The parent closes standard input once it has the results, or when it
-	// dies: either way, this process is done.
-	go func() {
-		waitEnd()
-		os.Exit(0)
-	}()
-	// The whole job is bounded, whatever its calls do.
-	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
-	defer cancel()
-
+// runClient is the job of the role "client" (clientRole): the results of
+// the job's phases.
+func runClient(ctx context.Context, j job) ([]PhaseResult, error) {
 	call, closeClient, err := newCaller(j)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer closeClient()
 	results := make([]PhaseResult, len(j.Phases))
 	for i, ph := range j.Phases {
 		if results[i], err = runPhase(ctx, j, i, ph, call); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	ls, err := listeners()
-	if err != nil {
-		return err
-	}
-	say(clientResult{Phases: results, Listeners: ls})
-	<-make(chan struct{}) // until the parent closes standard input
-	return nil
+	return results, nil
 }
-
-// jobTimeout bounds a client process's job; the parent kills the process
-// a little later.
-const jobTimeout = 5 * time.Minute
 
 // newCaller returns the client of j, as a callFunc, and what closes it.
 func newCaller(j job) (callFunc, func(), error) {
@@ -165,11 +131,7 @@ func newCaller(j job) (callFunc, func(), error) {
 		if j.Servers != "triple" {
 			return nil, nil, fmt.Errorf("the Triple client calls Triple servers only")
 		}
-		urls := make([]string, len(j.Providers))
-		for i, p := range j.Providers {
-			urls[i] = "tri://" + p.Triple
-		}
-		cli, err := client.NewClient(client.WithClientURL(strings.Join(urls, ";")))
+		cli, err := newTripleClient(j.Providers)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -231,6 +193,16 @@ func newCaller(j job) (callFunc, func(), error) {
 		}, func() { conn.Close() }, nil
 	}
 	return nil, nil, fmt.Errorf("unknown client %q", j.Client)
+}
+
+// newTripleClient returns a dubbo-go client of the providers' Triple
+// servers, which its load balancer picks from.
+func newTripleClient(providers []provider) (*client.Client, error) {
+	urls := make([]string, len(providers))
+	for i, p := range providers {
+		urls[i] = "tri://" + p.Triple
+	}
+	return client.NewClient(client.WithClientURL(strings.Join(urls, ";")))
 }
 
 // awaitReady connects conn, and waits, 10 s at most, until round_robin has

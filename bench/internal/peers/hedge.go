@@ -4,15 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/client"
 	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
-	"github.com/dubbogo/gost/log/logger"
 
 	hedgev1 "github.com/dubbo-retry/protoc-gen-go-retry/bench/proto/hedge/v1"
 )
@@ -92,9 +89,6 @@ type HedgeResult struct {
 	// were read (0 unless a handler outlived the wait).
 	InFlight int
 	Elapsed  time.Duration
-	// Listeners are the addresses the client process listened on (Linux
-	// only).
-	Listeners []string
 }
 
 // Counts sums the providers' counts of every method.
@@ -184,50 +178,25 @@ func runHedgeJob(c HedgeConfig, listeners map[string][]string, providers []provi
 		SlowProbability: c.SlowProbability, SlowDelay: c.SlowDelay, CallTimeout: 10 * time.Second,
 	}
 	name := fmt.Sprintf("hedge client (%s)", row.Method)
-	ch, err := startChild[HedgeResult](name, "hedge-client", j, jobTimeout+time.Minute, c.Log)
+	res, err := runClientProcess[HedgeResult](c.Log, listeners, name, "hedge-client", j)
 	if err != nil {
-		return HedgeResult{}, err
-	}
-	defer ch.stop()
-	res, err := ch.next(jobTimeout + time.Minute)
-	if err != nil {
-		return HedgeResult{}, err
-	}
-	if err := checkListeners(listeners, name, res.Listeners); err != nil {
 		return HedgeResult{}, err
 	}
 	res.Row = row
 	return res, nil
 }
 
-// runHedgeClient is the role "hedge-client": it runs the job of its
-// configuration and says its result.
-func runHedgeClient(config string) error {
-	logger.SetLoggerLevel("fatal")
-	var j hedgeJob
-	if err := unmarshal(config, &j); err != nil {
-		return err
-	}
-	// The parent closes standard input once it has the result, or when it
-	// dies: either way, this process is done.
-	go func() {
-		waitEnd()
-		os.Exit(0)
-	}()
-	ctx, cancel := context.WithTimeout(context.Background(), jobTimeout)
-	defer cancel()
-
-	urls := make([]string, len(j.Providers))
-	for i, p := range j.Providers {
-		urls[i] = "tri://" + p.Triple
-	}
-	cli, err := client.NewClient(client.WithClientURL(strings.Join(urls, ";")))
+// runHedgeClient is the job of the role "hedge-client" (clientRole): the
+// row's result.
+func runHedgeClient(ctx context.Context, j hedgeJob) (HedgeResult, error) {
+	var none HedgeResult
+	cli, err := newTripleClient(j.Providers)
 	if err != nil {
-		return err
+		return none, err
 	}
 	svc, err := hedgev1.NewHedgeService(cli)
 	if err != nil {
-		return err
+		return none, err
 	}
 	var method func(context.Context, *hedgev1.HedgeRequest, ...client.CallOption) (*hedgev1.HedgeResponse, error)
 	switch j.Method {
@@ -238,14 +207,14 @@ func runHedgeClient(config string) error {
 	case "Adaptive":
 		method = svc.Adaptive
 	default:
-		return fmt.Errorf("unknown method %q", j.Method)
+		return none, fmt.Errorf("unknown method %q", j.Method)
 	}
 
 	// Every row starts from the same draws: provider i's source is seeded
 	// with the run's seed and i.
 	for i, p := range j.Providers {
 		if err := hedgeReset(p.Control, j.Seed, i, j.SlowProbability, j.SlowDelay); err != nil {
-			return err
+			return none, err
 		}
 	}
 
@@ -285,7 +254,7 @@ func runHedgeClient(config string) error {
 	wg.Wait()
 	res.Elapsed = time.Since(start)
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("the job did not end within %v", jobTimeout)
+		return none, fmt.Errorf("the job did not end within %v", jobTimeout)
 	}
 	res.SlowWins = int(slowWins.Load())
 	for i, c := range codes {
@@ -308,7 +277,7 @@ func runHedgeClient(config string) error {
 		for _, p := range j.Providers {
 			s, err := hedgeStateOf(p.Control)
 			if err != nil {
-				return err
+				return none, err
 			}
 			res.Providers = append(res.Providers, s.Counts)
 			res.InFlight += s.InFlight
@@ -318,11 +287,5 @@ func runHedgeClient(config string) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-
-	if res.Listeners, err = listeners(); err != nil {
-		return err
-	}
-	say(res)
-	<-make(chan struct{}) // until the parent closes standard input
-	return nil
+	return res, nil
 }

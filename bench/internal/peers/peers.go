@@ -14,13 +14,14 @@
 package peers
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/childproc"
 )
 
 // Config sizes the comparison.
@@ -232,26 +233,18 @@ func runJob(c Config, listeners map[string][]string, providers []provider, scena
 		Goroutines: c.Goroutines, Seed: c.Seed, CallTimeout: 10 * time.Second,
 	}
 	name := fmt.Sprintf("client %s → %s servers (%s)", cl, servers, scenario)
-	ch, err := startChild[clientResult](name, "client", j, jobTimeout+time.Minute, c.Log)
+	results, err := runClientProcess[[]PhaseResult](c.Log, listeners, name, "client", j)
 	if err != nil {
 		return Result{}, err
 	}
-	defer ch.stop()
-	got, err := ch.next(jobTimeout + time.Minute)
-	if err != nil {
-		return Result{}, err
-	}
-	if err := checkListeners(listeners, name, got.Listeners); err != nil {
-		return Result{}, err
-	}
-	return Result{Scenario: scenario, Client: cl, Servers: servers, Phases: got.Phases}, nil
+	return Result{Scenario: scenario, Client: cl, Servers: servers, Phases: results}, nil
 }
 
 // startProviders starts n provider processes, in parallel, and returns
 // once they all serve; stop ends them. It records the addresses they listen
 // on in listeners.
 func startProviders(n int, log io.Writer, listeners map[string][]string) ([]provider, func(), error) {
-	children := make([]*child[provider], n)
+	children := make([]*childproc.Child[provider], n)
 	out := make([]provider, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -263,7 +256,7 @@ func startProviders(n int, log io.Writer, listeners map[string][]string) ([]prov
 				return
 			}
 			children[i] = c
-			out[i], errs[i] = c.next(time.Minute)
+			out[i], errs[i] = c.Next(time.Minute)
 		})
 	}
 	wg.Wait()
@@ -271,7 +264,7 @@ func startProviders(n int, log io.Writer, listeners map[string][]string) ([]prov
 		var wg sync.WaitGroup
 		for _, c := range children {
 			if c != nil {
-				wg.Go(c.stop)
+				wg.Go(c.Stop)
 			}
 		}
 		wg.Wait()
@@ -286,14 +279,6 @@ func startProviders(n int, log io.Writer, listeners map[string][]string) ([]prov
 		}
 	}
 	return out, stop, nil
-}
-
-// unmarshal decodes a configuration given in JSON.
-func unmarshal(config string, v any) error {
-	if err := json.Unmarshal([]byte(config), v); err != nil {
-		return fmt.Errorf("configuration %q: %v", config, err)
-	}
-	return nil
 }
 
 // thousands writes n with commas: 2,000.

@@ -27,6 +27,7 @@ import (
 
 	hedgev1 "github.com/dubbo-retry/protoc-gen-go-retry/bench/proto/hedge/v1"
 	peersv1 "github.com/dubbo-retry/protoc-gen-go-retry/bench/proto/peers/v1"
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/childproc"
 )
 
 // The faults a provider injects, by mode:
@@ -266,8 +267,8 @@ func runProvider(string) error {
 	if err != nil {
 		return err
 	}
-	say(provider{Triple: tri, GRPC: gl.Addr().String(), Control: cl.Addr().String(), Listeners: ls})
-	waitEnd()
+	childproc.Say(provider{Triple: tri, GRPC: gl.Addr().String(), Control: cl.Addr().String(), Listeners: ls})
+	childproc.WaitEnd()
 	cancel()
 	// dubbo-go's graceful shutdown may take its time: the process ends
 	// anyway, a second later at most.
