@@ -143,17 +143,7 @@ func newCaller(j job) (callFunc, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		method := svc.Call
-		if j.Method == "CallTimed" {
-			method = svc.CallTimed
-		}
-		return func(ctx context.Context, id uint64) (string, error) {
-			_, err := method(ctx, &peersv1.CallRequest{Id: id})
-			if err == nil {
-				return "", nil
-			}
-			return codeName(triple_protocol.CodeOf(err).String()), err
-		}, func() {}, nil
+		return peerCaller(j.Method, svc.Call, svc.CallTimed, tripleCode), func() {}, nil
 
 	case clientGRPC, clientGRPCNoThrottling:
 		r := manual.NewBuilderWithScheme("peers")
@@ -180,17 +170,7 @@ func newCaller(j job) (callFunc, func(), error) {
 			return nil, nil, err
 		}
 		cli := peersv1.NewPeerServiceClient(conn)
-		method := cli.Call
-		if j.Method == "CallTimed" {
-			method = cli.CallTimed
-		}
-		return func(ctx context.Context, id uint64) (string, error) {
-			_, err := method(ctx, &peersv1.CallRequest{Id: id})
-			if err == nil {
-				return "", nil
-			}
-			return codeName(status.Code(err).String()), err
-		}, func() { conn.Close() }, nil
+		return peerCaller(j.Method, cli.Call, cli.CallTimed, grpcCode), func() { conn.Close() }, nil
 	}
 	return nil, nil, fmt.Errorf("unknown client %q", j.Client)
 }
@@ -204,6 +184,31 @@ func newTripleClient(providers []provider) (*client.Client, error) {
 	}
 	return client.NewClient(client.WithClientURL(strings.Join(urls, ";")))
 }
+
+// A peerMethod is a method of peers.v1.PeerService in a Triple client
+// (O is client.CallOption) or in a gRPC one (grpc.CallOption).
+type peerMethod[O any] func(context.Context, *peersv1.CallRequest, ...O) (*peersv1.CallResponse, error)
+
+// peerCaller returns the callFunc that calls call, or callTimed if method
+// is "CallTimed"; codeOf spells the code of an error as the client's
+// protocol does.
+func peerCaller[O any](method string, call, callTimed peerMethod[O], codeOf func(error) string) callFunc {
+	if method == "CallTimed" {
+		call = callTimed
+	}
+	return func(ctx context.Context, id uint64) (string, error) {
+		_, err := call(ctx, &peersv1.CallRequest{Id: id})
+		if err == nil {
+			return "", nil
+		}
+		return codeName(codeOf(err)), err
+	}
+}
+
+// tripleCode and grpcCode return the code of a Triple client's error, and
+// of a gRPC client's.
+func tripleCode(err error) string { return triple_protocol.CodeOf(err).String() }
+func grpcCode(err error) string   { return status.Code(err).String() }
 
 // awaitReady connects conn, and waits, 10 s at most, until round_robin has
 // a connection to every provider it can have one to: until conn is READY,
