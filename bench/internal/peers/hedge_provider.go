@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -191,34 +190,18 @@ func handleHedge(mux *http.ServeMux, h *hedgeTail) {
 // hedgeReset resets the slow tail of the provider whose control endpoint
 // is addr.
 func hedgeReset(addr string, seed uint64, index int, prob float64, delay time.Duration) error {
-	resp, err := controlClient.PostForm("http://"+addr+"/hedge/reset", url.Values{
+	return postControl(addr, "/hedge/reset", url.Values{
 		"seed":  {strconv.FormatUint(seed, 10)},
 		"index": {strconv.Itoa(index)},
 		"prob":  {strconv.FormatFloat(prob, 'g', -1, 64)},
 		"delay": {delay.String()},
-	})
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("hedge reset of %s: %s: %s", addr, resp.Status, b)
-	}
-	return nil
+	}, "hedge reset of "+addr)
 }
 
 // hedgeStateOf reads the counts of the provider whose control endpoint is
 // addr.
 func hedgeStateOf(addr string) (hedgeState, error) {
 	var s hedgeState
-	resp, err := controlClient.Get("http://" + addr + "/hedge/counts")
-	if err != nil {
-		return s, err
-	}
-	defer resp.Body.Close()
-	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
-		return s, fmt.Errorf("hedge counts from %s: %v", addr, err)
-	}
-	return s, nil
+	err := getControl(addr, "/hedge/counts", &s, "hedge counts")
+	return s, err
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -314,34 +315,45 @@ func awaitAccepting(addr string, served <-chan error) error {
 // proxy from the environment), and never for long.
 var controlClient = &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 10 * time.Second}
 
-// control sets the mode of the provider whose control endpoint is addr,
-// and resets its count.
-func control(addr, mode string, seed uint64) error {
-	resp, err := controlClient.PostForm("http://"+addr+"/mode", map[string][]string{
-		"m": {mode}, "seed": {strconv.FormatUint(seed, 10)},
-	})
+// postControl posts form to path on the control endpoint addr; what names
+// the request in its error.
+func postControl(addr, path string, form url.Values, what string) error {
+	resp, err := controlClient.PostForm("http://"+addr+path, form)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("mode %q: %s: %s", mode, resp.Status, b)
+		return fmt.Errorf("%s: %s: %s", what, resp.Status, b)
 	}
 	return nil
+}
+
+// getControl decodes what path on the control endpoint addr says, in JSON,
+// into v; what names it in its error.
+func getControl(addr, path string, v any, what string) error {
+	resp, err := controlClient.Get("http://" + addr + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return fmt.Errorf("%s from %s: %v", what, addr, err)
+	}
+	return nil
+}
+
+// control sets the mode of the provider whose control endpoint is addr,
+// and resets its count.
+func control(addr, mode string, seed uint64) error {
+	return postControl(addr, "/mode", url.Values{"m": {mode}, "seed": {strconv.FormatUint(seed, 10)}}, fmt.Sprintf("mode %q", mode))
 }
 
 // count returns the attempts the provider whose control endpoint is addr
 // has counted since its mode was last set.
 func count(addr string) (int64, error) {
-	resp, err := controlClient.Get("http://" + addr + "/count")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
 	var n int64
-	if err := json.NewDecoder(resp.Body).Decode(&n); err != nil {
-		return 0, fmt.Errorf("count from %s: %v", addr, err)
-	}
-	return n, nil
+	err := getControl(addr, "/count", &n, "count")
+	return n, err
 }
