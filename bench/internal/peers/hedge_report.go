@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -105,23 +104,13 @@ func cancelledAtLeast(share float64) func(HedgeResult) (string, string) {
 // and the details of every row.
 func (r *HedgeReport) Write(w io.Writer, h Header) {
 	c := r.Config
-	fmt.Fprintf(w, "Hedging: the Triple client of protoc-gen-go-retry (dubboretry) on providers with a slow tail\n\n")
-	fmt.Fprintf(w, "date:     %s\n", h.Date.Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(w, "machine:  %d CPUs (runtime.NumCPU), %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	fmt.Fprintf(w, "versions: %s\n", versions())
-	fmt.Fprintf(w, "command:  %s\n", h.Command)
+	h.write(w, "Hedging: the Triple client of protoc-gen-go-retry (dubboretry) on providers with a slow tail")
 	fmt.Fprintf(w, "setup:    3 provider processes on 127.0.0.1 serving hedge.v1.HedgeService over Triple (dubbo-go):\n")
 	fmt.Fprintf(w, "          each attempt takes %v with probability %g%% and otherwise answers at once (seeded with\n", c.SlowDelay, 100*c.SlowProbability)
 	fmt.Fprintf(w, "          %d and the provider's index, drawn anew for each row); a slow attempt whose context ends\n", c.Seed)
 	fmt.Fprintf(w, "          fails then. %s calls a row from %d goroutines, each row in a client process of its own;\n", thousands(c.Calls), c.Goroutines)
 	fmt.Fprintf(w, "          dubbo-go's random load balancer, no budget. Latency: each call, as its caller sees it.\n")
-	if n := len(r.Listeners); n > 0 {
-		sockets := 0
-		for _, ls := range r.Listeners {
-			sockets += len(ls)
-		}
-		fmt.Fprintf(w, "          %d processes listened on %d sockets, all on 127.0.0.1 (checked in /proc)\n", n, sockets)
-	}
+	writeListened(w, r.Listeners)
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "| row | policy | p50 | p99 | p99.9 | attempts a call | calls failed | slow attempts | slow copies cancelled |")

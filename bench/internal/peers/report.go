@@ -29,24 +29,14 @@ var clientNames = map[string]string{
 // against Triple servers, and the details of every run.
 func (r *Report) Write(w io.Writer, h Header) {
 	c := r.Config
-	fmt.Fprintf(w, "Peer comparison: the Triple client of protoc-gen-go-retry (dubboretry) and grpc-go\n\n")
-	fmt.Fprintf(w, "date:     %s\n", h.Date.Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(w, "machine:  %d CPUs (runtime.NumCPU), %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	fmt.Fprintf(w, "versions: %s\n", versions())
-	fmt.Fprintf(w, "command:  %s\n", h.Command)
+	h.write(w, "Peer comparison: the Triple client of protoc-gen-go-retry (dubboretry) and grpc-go")
 	fmt.Fprintf(w, "setup:    3 provider processes on 127.0.0.1, %d client goroutines, retries 3 on UNAVAILABLE,\n", c.Goroutines)
 	fmt.Fprintf(w, "          backoff 10 ms to 100 ms, multiplier 2. Triple: peers.proto's policy, full jitter, budget\n")
 	fmt.Fprintf(w, "          {ratio: 0.1} (reserve 10 retries/s), dubbo-go's random load balancer. gRPC: round_robin,\n")
 	fmt.Fprintf(w, "          maxAttempts 4, retryThrottling {maxTokens: 10, tokenRatio: 0.1}; grpc-go v1.85.0 draws\n")
 	fmt.Fprintf(w, "          each delay within ±20%% of min(maxBackoff, initialBackoff x 2^(n-1)), not with full jitter.\n")
 	fmt.Fprintf(w, "          Random failures seeded with %d.\n", c.Seed)
-	if n := len(r.Listeners); n > 0 {
-		sockets := 0
-		for _, ls := range r.Listeners {
-			sockets += len(ls)
-		}
-		fmt.Fprintf(w, "          %d processes listened on %d sockets, all on 127.0.0.1 (checked in /proc)\n", n, sockets)
-	}
+	writeListened(w, r.Listeners)
 	fmt.Fprintln(w)
 
 	fmt.Fprintln(w, "| scenario | dubboretry budget | gRPC throttling |")
@@ -122,6 +112,30 @@ func (r *Report) Write(w io.Writer, h Header) {
 			}
 		}
 	}
+}
+
+// write prints the title of a report, then h, the machine and the versions
+// built in.
+func (h Header) write(w io.Writer, title string) {
+	fmt.Fprintf(w, "%s\n\n", title)
+	fmt.Fprintf(w, "date:     %s\n", h.Date.Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(w, "machine:  %d CPUs (runtime.NumCPU), %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
+	fmt.Fprintf(w, "versions: %s\n", versions())
+	fmt.Fprintf(w, "command:  %s\n", h.Command)
+}
+
+// writeListened ends the setup of a report with how many processes
+// listened on how many sockets, by listeners (the addresses of each
+// process), if /proc told any.
+func writeListened(w io.Writer, listeners map[string][]string) {
+	if len(listeners) == 0 {
+		return
+	}
+	sockets := 0
+	for _, ls := range listeners {
+		sockets += len(ls)
+	}
+	fmt.Fprintf(w, "          %d processes listened on %d sockets, all on 127.0.0.1 (checked in /proc)\n", len(listeners), sockets)
 }
 
 // sortedKeys returns the keys of m, sorted.
