@@ -16,7 +16,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/bench/internal/peers"
@@ -46,20 +45,8 @@ func main() {
 	if *verbose {
 		c.Log = os.Stderr
 	}
-	os.Setenv("DUBBO_IP_TO_REGISTRY", "127.0.0.1")
-
-	start := time.Now()
-	fmt.Fprintln(os.Stderr, "hedge: starting 3 providers, then a client process per row...")
-	rep, err := peers.RunHedge(c)
-	if err != nil {
-		fail(1, err)
-	}
-	command := "go -C bench run ./cmd/hedge"
-	if len(os.Args) > 1 {
-		command += " " + strings.Join(os.Args[1:], " ")
-	}
-	rep.Write(os.Stdout, peers.Header{Date: start, Command: command})
-	fmt.Fprintf(os.Stderr, "hedge: done in %.0f s\n", time.Since(start).Seconds())
+	peers.RunCommand("hedge", "starting 3 providers, then a client process per row...",
+		func() (*peers.HedgeReport, error) { return peers.RunHedge(c) })
 }
 
 func fail(status int, v any) {

@@ -14,8 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/dubbo-retry/protoc-gen-go-retry/bench/internal/peers"
 )
@@ -40,19 +38,6 @@ func main() {
 	if *verbose {
 		c.Log = os.Stderr
 	}
-	os.Setenv("DUBBO_IP_TO_REGISTRY", "127.0.0.1")
-
-	start := time.Now()
-	fmt.Fprintln(os.Stderr, "peers: starting 3 providers, then a client process per scenario and client...")
-	rep, err := peers.Run(c)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "peers:", err)
-		os.Exit(1)
-	}
-	command := "go -C bench run ./cmd/peers"
-	if len(os.Args) > 1 {
-		command += " " + strings.Join(os.Args[1:], " ")
-	}
-	rep.Write(os.Stdout, peers.Header{Date: start, Command: command})
-	fmt.Fprintf(os.Stderr, "peers: done in %.0f s\n", time.Since(start).Seconds())
+	peers.RunCommand("peers", "starting 3 providers, then a client process per scenario and client...",
+		func() (*peers.Report, error) { return peers.Run(c) })
 }
