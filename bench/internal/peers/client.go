@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -247,40 +245,20 @@ func runPhase(ctx context.Context, j job, index int, ph Phase, call callFunc) (P
 	}
 	codes := make([]string, ph.Calls)
 	errs := make([]error, ph.Calls)
-	var next atomic.Int64
-	var wg sync.WaitGroup
 	start := time.Now()
-	for range j.Goroutines {
-		wg.Go(func() {
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(ph.Calls) {
-					return
-				}
-				if tick != nil {
-					<-tick
-				}
-				callCtx, cancel := context.WithTimeout(ctx, j.CallTimeout)
-				codes[i], errs[i] = call(callCtx, uint64(i))
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
+	callConcurrently(ph.Calls, j.Goroutines, func(i int) {
+		if tick != nil {
+			<-tick
+		}
+		callCtx, cancel := context.WithTimeout(ctx, j.CallTimeout)
+		codes[i], errs[i] = call(callCtx, uint64(i))
+		cancel()
+	})
 	if err := ctx.Err(); err != nil {
 		return PhaseResult{}, fmt.Errorf("phase %d of the job did not end within %v", index+1, jobTimeout)
 	}
-	res := PhaseResult{Calls: ph.Calls, Failures: map[string]int{}, Errors: map[string]string{}, Elapsed: time.Since(start)}
-	for i, c := range codes {
-		if c == "" {
-			res.Succeeded++
-			continue
-		}
-		res.Failures[c]++
-		if _, ok := res.Errors[c]; !ok {
-			res.Errors[c] = errs[i].Error()
-		}
-	}
+	res := PhaseResult{Calls: ph.Calls, Elapsed: time.Since(start)}
+	res.Succeeded, res.Failures, res.Errors = tally(codes, errs)
 	// Every attempt was sent before its call ended; let the last ones
 	// reach their handlers.
 	time.Sleep(50 * time.Millisecond)

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"dubbo.apache.org/dubbo-go/v3/client"
-	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 
 	hedgev1 "github.com/dubbo-retry/protoc-gen-go-retry/bench/proto/hedge/v1"
 )
@@ -218,54 +216,32 @@ func runHedgeClient(ctx context.Context, j hedgeJob) (HedgeResult, error) {
 		}
 	}
 
-	res := HedgeResult{
-		Latencies: make([]time.Duration, j.Calls),
-		Failures:  map[string]int{}, Errors: map[string]string{},
-	}
+	res := HedgeResult{Latencies: make([]time.Duration, j.Calls)}
 	codes := make([]string, j.Calls)
 	errs := make([]error, j.Calls)
 	var slowWins atomic.Int64
-	var next atomic.Int64
-	var wg sync.WaitGroup
 	start := time.Now()
-	for range j.Goroutines {
-		wg.Go(func() {
-			for {
-				i := next.Add(1) - 1
-				if i >= int64(j.Calls) {
-					return
-				}
-				callCtx, cancel := context.WithTimeout(ctx, j.CallTimeout)
-				t := time.Now()
-				resp, err := method(callCtx, &hedgev1.HedgeRequest{Id: uint64(i)})
-				res.Latencies[i] = time.Since(t)
-				cancel()
-				switch {
-				case err != nil:
-					codes[i], errs[i] = codeName(triple_protocol.CodeOf(err).String()), err
-				case resp.GetId() != uint64(i):
-					codes[i], errs[i] = "WRONG_ANSWER", fmt.Errorf("call %d got the answer of call %d", i, resp.GetId())
-				case resp.GetSlow():
-					slowWins.Add(1)
-				}
-			}
-		})
-	}
-	wg.Wait()
+	callConcurrently(j.Calls, j.Goroutines, func(i int) {
+		callCtx, cancel := context.WithTimeout(ctx, j.CallTimeout)
+		t := time.Now()
+		resp, err := method(callCtx, &hedgev1.HedgeRequest{Id: uint64(i)})
+		res.Latencies[i] = time.Since(t)
+		cancel()
+		switch {
+		case err != nil:
+			codes[i], errs[i] = codeName(tripleCode(err)), err
+		case resp.GetId() != uint64(i):
+			codes[i], errs[i] = "WRONG_ANSWER", fmt.Errorf("call %d got the answer of call %d", i, resp.GetId())
+		case resp.GetSlow():
+			slowWins.Add(1)
+		}
+	})
 	res.Elapsed = time.Since(start)
 	if err := ctx.Err(); err != nil {
 		return none, fmt.Errorf("the job did not end within %v", jobTimeout)
 	}
 	res.SlowWins = int(slowWins.Load())
-	for i, c := range codes {
-		if c == "" {
-			continue
-		}
-		res.Failures[c]++
-		if _, ok := res.Errors[c]; !ok {
-			res.Errors[c] = errs[i].Error()
-		}
-	}
+	_, res.Failures, res.Errors = tally(codes, errs)
 
 	// Let the copies still on their way reach their handlers, and the
 	// losing ones that nothing cancelled sleep their delay out, before

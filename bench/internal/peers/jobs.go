@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dubbogo/gost/log/logger"
@@ -13,7 +15,9 @@ import (
 
 // A client process runs one job, of the comparison (job, runClient) or of
 // the hedging measurement (hedgeJob, runHedgeClient): clientRole is how it
-// starts and ends, in the child; runClientProcess how its parent runs it.
+// starts and ends, in the child; runClientProcess how its parent runs it;
+// callConcurrently and tally how either job makes its calls and counts
+// their failures.
 
 // jobTimeout bounds a client process's job; the parent kills the process
 // a little later.
@@ -76,4 +80,42 @@ func runClientProcess[R any](log io.Writer, listeners map[string][]string, name,
 		return none, err
 	}
 	return rep.Result, nil
+}
+
+// callConcurrently calls call with every number from 0 to n-1, from
+// goroutines goroutines, each taking the next number as it is free, and
+// returns once every call has returned.
+func callConcurrently(n, goroutines int, call func(i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				call(int(i))
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// tally counts calls by the codes of their failures (codes[i], "" for
+// none), and keeps the error (errs[i]) of the first failed call of each
+// code.
+func tally(codes []string, errs []error) (succeeded int, failures map[string]int, codeErrors map[string]string) {
+	failures, codeErrors = map[string]int{}, map[string]string{}
+	for i, c := range codes {
+		if c == "" {
+			succeeded++
+			continue
+		}
+		failures[c]++
+		if _, ok := codeErrors[c]; !ok {
+			codeErrors[c] = errs[i].Error()
+		}
+	}
+	return succeeded, failures, codeErrors
 }
