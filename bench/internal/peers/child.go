@@ -40,17 +40,3 @@ func startChild[M any](name, role string, config any, timeout time.Duration, log
 		Env: childEnv, Timeout: timeout, Output: log, OutputPrefix: name + ": ",
 	})
 }
-
-// listeners returns the sockets this process listens on, as "tcp
-// 127.0.0.1:8080" (Linux only: elsewhere none).
-func listeners() ([]string, error) {
-	sockets, err := childproc.Listening()
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, s := range sockets {
-		out = append(out, s.String())
-	}
-	return out, nil
-}

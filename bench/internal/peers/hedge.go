@@ -10,6 +10,7 @@ import (
 	"dubbo.apache.org/dubbo-go/v3/client"
 
 	hedgev1 "github.com/dubbo-retry/protoc-gen-go-retry/bench/proto/hedge/v1"
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/childproc"
 )
 
 // The hedging measurement (cmd/hedge): the same three provider processes
@@ -144,15 +145,15 @@ func (r HedgeResult) Percentile(p float64) time.Duration { return percentile(r.L
 type HedgeReport struct {
 	Config  HedgeConfig
 	Results []HedgeResult
-	// Listeners are the addresses the processes listened on, by process
+	// Listeners are the sockets the processes listened on, by process
 	// (Linux only): every one is on 127.0.0.1, or RunHedge fails.
-	Listeners map[string][]string
+	Listeners map[string][]childproc.Socket
 }
 
 // RunHedge starts the providers, runs every row in a client process of its
 // own, one after the other, and stops the providers.
 func RunHedge(c HedgeConfig) (*HedgeReport, error) {
-	rep := &HedgeReport{Config: c, Listeners: map[string][]string{}}
+	rep := &HedgeReport{Config: c, Listeners: map[string][]childproc.Socket{}}
 	providers, stop, err := startProviders(3, c.Log, rep.Listeners)
 	if err != nil {
 		return nil, err
@@ -169,8 +170,8 @@ func RunHedge(c HedgeConfig) (*HedgeReport, error) {
 }
 
 // runHedgeJob runs a hedge client process for row, and returns its result;
-// it records the addresses the process listened on in listeners.
-func runHedgeJob(c HedgeConfig, listeners map[string][]string, providers []provider, row HedgeRow) (HedgeResult, error) {
+// it records the sockets the process listened on in listeners.
+func runHedgeJob(c HedgeConfig, listeners map[string][]childproc.Socket, providers []provider, row HedgeRow) (HedgeResult, error) {
 	j := hedgeJob{
 		Method: row.Method, Providers: providers, Calls: c.Calls, Goroutines: c.Goroutines, Seed: c.Seed,
 		SlowProbability: c.SlowProbability, SlowDelay: c.SlowDelay, CallTimeout: 10 * time.Second,

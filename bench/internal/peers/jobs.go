@@ -24,16 +24,16 @@ import (
 const jobTimeout = 5 * time.Minute
 
 // A jobReport is what a client process says when its job is done: the
-// job's result, and the addresses the process listens on (Linux only).
+// job's result, and the sockets the process listens on (Linux only).
 type jobReport[R any] struct {
 	Result    R
-	Listeners []string
+	Listeners []childproc.Socket
 }
 
 // clientRole returns the role of a client process whose job, of type J, is
 // its configuration, and which does it with do: do's context ends after
 // jobTimeout, whatever its calls do. The process says do's result and the
-// addresses it listens on, and exits once the parent closes its standard
+// sockets it listens on, and exits once the parent closes its standard
 // input.
 func clientRole[J, R any](do func(ctx context.Context, j J) (R, error)) func(config string) error {
 	return childproc.JSON(func(j J) error {
@@ -51,7 +51,7 @@ func clientRole[J, R any](do func(ctx context.Context, j J) (R, error)) func(con
 		if err != nil {
 			return err
 		}
-		ls, err := listeners()
+		ls, err := childproc.Listening()
 		if err != nil {
 			return err
 		}
@@ -62,10 +62,10 @@ func clientRole[J, R any](do func(ctx context.Context, j J) (R, error)) func(con
 }
 
 // runClientProcess runs a client process called name in role with job, and
-// returns the result it says; it records the addresses the process
+// returns the result it says; it records the sockets the process
 // listened on in listeners, and fails if one is not on 127.0.0.1. log, if
 // not nil, gets the process's other output.
-func runClientProcess[R any](log io.Writer, listeners map[string][]string, name, role string, job any) (R, error) {
+func runClientProcess[R any](log io.Writer, listeners map[string][]childproc.Socket, name, role string, job any) (R, error) {
 	var none R
 	ch, err := startChild[jobReport[R]](name, role, job, jobTimeout+time.Minute, log)
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
 	"sync"
 	"time"
 
@@ -157,16 +156,16 @@ type Report struct {
 	// DeadlineCheck is the slow scenario again, without a budget, with a
 	// slow provider whose handler honours the deadline.
 	DeadlineCheck Result
-	// Listeners are the addresses the processes listened on, by process
+	// Listeners are the sockets the processes listened on, by process
 	// (Linux only): every one is on 127.0.0.1, or Run fails.
-	Listeners map[string][]string
+	Listeners map[string][]childproc.Socket
 }
 
 // Run starts the providers, runs every scenario with every client, and
 // the checks of grpc-go's retries, one client process at a time, and stops
 // the providers.
 func Run(c Config) (*Report, error) {
-	rep := &Report{Config: c, Scenarios: Scenarios(c), Listeners: map[string][]string{}}
+	rep := &Report{Config: c, Scenarios: Scenarios(c), Listeners: map[string][]childproc.Socket{}}
 	providers, stop, err := startProviders(3, c.Log, rep.Listeners)
 	if err != nil {
 		return nil, err
@@ -203,14 +202,13 @@ func Run(c Config) (*Report, error) {
 	return rep, nil
 }
 
-// checkListeners records the addresses process name listens on in seen,
+// checkListeners records the sockets process name listens on in seen,
 // and returns an error if one of them is not on 127.0.0.1.
-func checkListeners(seen map[string][]string, name string, addrs []string) error {
-	seen[name] = addrs
-	for _, a := range addrs {
-		_, hostPort, _ := strings.Cut(a, " ")
-		if host, _, err := net.SplitHostPort(hostPort); err != nil || host != loopback {
-			return fmt.Errorf("%s listens on %s, not on %s only (all it listens on: %q)", name, a, loopback, addrs)
+func checkListeners(seen map[string][]childproc.Socket, name string, sockets []childproc.Socket) error {
+	seen[name] = sockets
+	for _, s := range sockets {
+		if host, _, err := net.SplitHostPort(s.Addr); err != nil || host != loopback {
+			return fmt.Errorf("%s listens on %s, not on %s only (all it listens on: %q)", name, s, loopback, sockets)
 		}
 	}
 	return nil
@@ -226,8 +224,8 @@ func serversOf(cl string) string {
 }
 
 // runJob runs a client process with the job, and returns its results; it
-// records the addresses the process listened on in listeners.
-func runJob(c Config, listeners map[string][]string, providers []provider, scenario, cl, servers, method string, phases []Phase) (Result, error) {
+// records the sockets the process listened on in listeners.
+func runJob(c Config, listeners map[string][]childproc.Socket, providers []provider, scenario, cl, servers, method string, phases []Phase) (Result, error) {
 	j := job{
 		Client: cl, Servers: servers, Method: method, Providers: providers, Phases: phases,
 		Goroutines: c.Goroutines, Seed: c.Seed, CallTimeout: 10 * time.Second,
@@ -241,9 +239,9 @@ func runJob(c Config, listeners map[string][]string, providers []provider, scena
 }
 
 // startProviders starts n provider processes, in parallel, and returns
-// once they all serve; stop ends them. It records the addresses they listen
+// once they all serve; stop ends them. It records the sockets they listen
 // on in listeners.
-func startProviders(n int, log io.Writer, listeners map[string][]string) ([]provider, func(), error) {
+func startProviders(n int, log io.Writer, listeners map[string][]childproc.Socket) ([]provider, func(), error) {
 	children := make([]*childproc.Child[provider], n)
 	out := make([]provider, n)
 	errs := make([]error, n)

@@ -176,8 +176,8 @@ type provider struct {
 	Triple  string // host:port of the Triple server
 	GRPC    string // host:port of the gRPC server
 	Control string // host:port of the control endpoint
-	// Listeners are the addresses the process listens on (Linux only).
-	Listeners []string
+	// Listeners are the sockets the process listens on (Linux only).
+	Listeners []childproc.Socket
 }
 
 // loopback is the one address every server of the comparison binds.
@@ -264,7 +264,7 @@ func runProvider(string) error {
 	go hs.Serve(cl)
 	defer hs.Close()
 
-	ls, err := listeners()
+	ls, err := childproc.Listening()
 	if err != nil {
 		return err
 	}

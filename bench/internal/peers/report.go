@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/childproc"
 )
 
 // Header describes where and how the comparison ran.
@@ -125,9 +127,9 @@ func (h Header) write(w io.Writer, title string) {
 }
 
 // writeListened ends the setup of a report with how many processes
-// listened on how many sockets, by listeners (the addresses of each
+// listened on how many sockets, by listeners (the sockets of each
 // process), if /proc told any.
-func writeListened(w io.Writer, listeners map[string][]string) {
+func writeListened(w io.Writer, listeners map[string][]childproc.Socket) {
 	if len(listeners) == 0 {
 		return
 	}
