@@ -19,12 +19,7 @@ import (
 func TestHedgeSmoke(t *testing.T) {
 	// More slow attempts than the 3%, shorter, so that 60 calls
 	// see some.
-	c := HedgeConfig{Calls: 60, Goroutines: 4, Seed: 1, SlowProbability: 0.1, SlowDelay: 100 * time.Millisecond}
-	var log bytes.Buffer
-	if testing.Verbose() {
-		c.Log = &log
-		defer func() { t.Log(log.String()) }()
-	}
+	c := HedgeConfig{Calls: 60, Goroutines: 4, Seed: 1, SlowProbability: 0.1, SlowDelay: 100 * time.Millisecond, Log: processLog(t)}
 	rep, err := RunHedge(c)
 	if err != nil {
 		t.Fatal(err)

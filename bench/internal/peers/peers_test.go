@@ -2,10 +2,13 @@ package peers
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/childproc"
 )
 
 func TestMain(m *testing.M) {
@@ -16,16 +19,22 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// processLog returns where a test's processes log: nowhere, unless the
+// test runs with -v, when the test logs what they wrote as it ends.
+func processLog(t *testing.T) io.Writer {
+	if !testing.Verbose() {
+		return nil
+	}
+	log := new(childproc.Buffer)
+	t.Cleanup(func() { t.Log(log.String()) })
+	return log
+}
+
 // TestSmoke runs every scenario, and the checks, with small counts, and
 // checks that the table is printed with sane values. The comparison itself
 // is the command (cmd/peers), not a test.
 func TestSmoke(t *testing.T) {
-	c := Config{Calls: 50, PacedCalls: 20, Rate: 200, OutageCalls: 20, Goroutines: 4, Seed: 1}
-	var log bytes.Buffer
-	if testing.Verbose() {
-		c.Log = &log
-		defer func() { t.Log(log.String()) }()
-	}
+	c := Config{Calls: 50, PacedCalls: 20, Rate: 200, OutageCalls: 20, Goroutines: 4, Seed: 1, Log: processLog(t)}
 	rep, err := Run(c)
 	if err != nil {
 		t.Fatal(err)
