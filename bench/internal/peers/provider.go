@@ -119,52 +119,48 @@ func (f *faults) attempt(ctx context.Context) outcome {
 	return succeed
 }
 
-// TripleServer serves peers.v1.PeerService over Triple (dubbo-go). It is
-// exported because dubbo-go registers a handler under its type's name.
-type TripleServer struct{ f *faults }
-
-func (s *TripleServer) Call(ctx context.Context, req *peersv1.CallRequest) (*peersv1.CallResponse, error) {
-	return s.serve(ctx, req)
-}
-
-func (s *TripleServer) CallTimed(ctx context.Context, req *peersv1.CallRequest) (*peersv1.CallResponse, error) {
-	return s.serve(ctx, req)
-}
-
-func (s *TripleServer) serve(ctx context.Context, req *peersv1.CallRequest) (*peersv1.CallResponse, error) {
-	switch s.f.attempt(ctx) {
-	case unavailable:
-		// A Triple error with a code: dubbo-go retries it, where a plain
-		// error would be a business error, never retried.
-		return nil, triple_protocol.NewError(triple_protocol.CodeUnavailable, errors.New("the provider is unavailable"))
-	case cut:
-		return nil, triple_protocol.NewError(triple_protocol.CodeDeadlineExceeded, context.Cause(ctx))
-	}
-	return &peersv1.CallResponse{Id: req.GetId()}, nil
-}
-
-// grpcServer serves peers.v1.PeerService over gRPC (grpc-go).
-type grpcServer struct {
+// PeerServer serves peers.v1.PeerService, with the faults of f, over
+// Triple (dubbo-go) or over gRPC (grpc-go): failure writes an attempt that
+// fails as the protocol's error (tripleFailure, grpcFailure). It is
+// exported because dubbo-go registers a handler under its type's name, and
+// embeds what grpc-go requires of a server.
+type PeerServer struct {
 	peersv1.UnimplementedPeerServiceServer
-	f *faults
+	f       *faults
+	failure func(ctx context.Context, o outcome) error
 }
 
-func (s *grpcServer) Call(ctx context.Context, req *peersv1.CallRequest) (*peersv1.CallResponse, error) {
+func (s *PeerServer) Call(ctx context.Context, req *peersv1.CallRequest) (*peersv1.CallResponse, error) {
 	return s.serve(ctx, req)
 }
 
-func (s *grpcServer) CallTimed(ctx context.Context, req *peersv1.CallRequest) (*peersv1.CallResponse, error) {
+func (s *PeerServer) CallTimed(ctx context.Context, req *peersv1.CallRequest) (*peersv1.CallResponse, error) {
 	return s.serve(ctx, req)
 }
 
-func (s *grpcServer) serve(ctx context.Context, req *peersv1.CallRequest) (*peersv1.CallResponse, error) {
-	switch s.f.attempt(ctx) {
-	case unavailable:
-		return nil, status.Error(codes.Unavailable, "the provider is unavailable")
-	case cut:
-		return nil, status.Error(codes.DeadlineExceeded, context.Cause(ctx).Error())
+func (s *PeerServer) serve(ctx context.Context, req *peersv1.CallRequest) (*peersv1.CallResponse, error) {
+	if o := s.f.attempt(ctx); o != succeed {
+		return nil, s.failure(ctx, o)
 	}
 	return &peersv1.CallResponse{Id: req.GetId()}, nil
+}
+
+// tripleFailure is the Triple error of an attempt that fails with o: an
+// error with a code, which dubbo-go retries, where a plain error would be
+// a business error, never retried.
+func tripleFailure(ctx context.Context, o outcome) error {
+	if o == cut {
+		return triple_protocol.NewError(triple_protocol.CodeDeadlineExceeded, context.Cause(ctx))
+	}
+	return triple_protocol.NewError(triple_protocol.CodeUnavailable, errors.New("the provider is unavailable"))
+}
+
+// grpcFailure is the gRPC status of an attempt that fails with o.
+func grpcFailure(ctx context.Context, o outcome) error {
+	if o == cut {
+		return status.Error(codes.DeadlineExceeded, context.Cause(ctx).Error())
+	}
+	return status.Error(codes.Unavailable, "the provider is unavailable")
 }
 
 // A provider is a provider process, as it says once it serves: the same
@@ -213,7 +209,7 @@ func runProvider(string) error {
 	if err != nil {
 		return err
 	}
-	if err := peersv1.RegisterPeerServiceHandler(srv, &TripleServer{f}); err != nil {
+	if err := peersv1.RegisterPeerServiceHandler(srv, &PeerServer{f: f, failure: tripleFailure}); err != nil {
 		return err
 	}
 	// The service of the hedging measurement (cmd/hedge), with its own
@@ -240,7 +236,7 @@ func runProvider(string) error {
 		return err
 	}
 	gs := grpc.NewServer()
-	peersv1.RegisterPeerServiceServer(gs, &grpcServer{f: f})
+	peersv1.RegisterPeerServiceServer(gs, &PeerServer{f: f, failure: grpcFailure})
 	go gs.Serve(gl)
 	defer gs.Stop()
 
