@@ -50,6 +50,17 @@ func request(t testing.TB, code triple_protocol.Code, fail uint32) *e2ev1.Reques
 	return &e2ev1.Request{Id: testbed.WithCode(testbed.NewID(t.Name()), code), Fail: fail}
 }
 
+// unavailableRequests returns n requests, each of which the server fails
+// the first fail attempts of with UNAVAILABLE, and their codes (for serve).
+func unavailableRequests(t testing.TB, n int, fail uint32) ([]*e2ev1.Request, []triple_protocol.Code) {
+	reqs := make([]*e2ev1.Request, n)
+	codes := make([]triple_protocol.Code, n)
+	for i := range reqs {
+		reqs[i], codes[i] = request(t, unavailable, fail), unavailable
+	}
+	return reqs, codes
+}
+
 // callAll makes the calls of reqs from 8 goroutines, and returns their
 // errors.
 func callAll(method unary, reqs []*e2ev1.Request) []error {

@@ -47,6 +47,20 @@ func serve(reqs []*e2ev1.Request, codes []triple_protocol.Code, retries int) ser
 	return s
 }
 
+// outage makes calls calls of method, which has 3 retries, each failing
+// every attempt with UNAVAILABLE, fails the test unless every call ends
+// with UNAVAILABLE, and returns what the server saw.
+func outage(t *testing.T, method unary, calls int) served {
+	t.Helper()
+	reqs, codes := unavailableRequests(t, calls, 1000)
+	for i, err := range callAll(method, reqs) {
+		if triple_protocol.CodeOf(err) != unavailable {
+			t.Fatalf("call %d: %v, want unavailable", i, err)
+		}
+	}
+	return serve(reqs, codes, 3)
+}
+
 // check compares what rd read of method with what the server saw.
 func (s served) check(t *testing.T, rd reading, attrs []attribute.KeyValue) {
 	t.Helper()
@@ -118,11 +132,7 @@ func TestRetryDelay(t *testing.T) {
 	r, withMeter := meter(t)
 	svc := testbed.Try(e2ev1.NewFullPolicyService(testbed.Client(t), withMeter, dubboretry.WithoutBudget())).Must(t)
 	const calls = 5
-	reqs := make([]*e2ev1.Request, calls)
-	codes := make([]triple_protocol.Code, calls)
-	for i := range reqs {
-		reqs[i], codes[i] = request(t, unavailable, 3), unavailable
-	}
+	reqs, codes := unavailableRequests(t, calls, 3)
 	for _, err := range callAll(svc.Declared, reqs) {
 		if err != nil {
 			t.Fatal(err)
@@ -145,17 +155,7 @@ func TestOutageBudget(t *testing.T) {
 	r, withMeter := meter(t)
 	svc := testbed.Try(e2ev1.NewBudgetService(testbed.Client(t), withMeter)).Must(t)
 	const calls = 300
-	reqs := make([]*e2ev1.Request, calls)
-	codes := make([]triple_protocol.Code, calls)
-	for i := range reqs {
-		reqs[i], codes[i] = request(t, unavailable, 1000), unavailable
-	}
-	for i, err := range callAll(svc.Declared, reqs) {
-		if triple_protocol.CodeOf(err) != unavailable {
-			t.Fatalf("call %d: %v, want unavailable", i, err)
-		}
-	}
-	s := serve(reqs, codes, 3)
+	s := outage(t, svc.Declared, calls)
 	rd := collect(t, r)
 	attrs := of("e2e.v1.BudgetService", "Declared")
 	s.check(t, rd, attrs)

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"dubbo.apache.org/dubbo-go/v3/protocol/triple/triple_protocol"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"go.opentelemetry.io/otel"
@@ -82,17 +81,7 @@ func TestPrometheusOutage(t *testing.T) {
 	otel.SetMeterProvider(srv.Provider)
 
 	const calls = 200
-	reqs := make([]*e2ev1.Request, calls)
-	codes := make([]triple_protocol.Code, calls)
-	for i := range reqs {
-		reqs[i], codes[i] = request(t, unavailable, 1000), unavailable
-	}
-	for i, err := range callAll(svc.Declared, reqs) {
-		if triple_protocol.CodeOf(err) != unavailable {
-			t.Fatalf("call %d: %v, want unavailable", i, err)
-		}
-	}
-	s := serve(reqs, codes, 3)
+	s := outage(t, svc.Declared, calls)
 
 	text, families := scrape(t, srv.URL)
 	labels := map[string]string{"rpc_service": "e2e.v1.SpareBudgetService", "rpc_method": "Declared"}
