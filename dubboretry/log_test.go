@@ -65,6 +65,14 @@ func (r *logRig) written() []string {
 	return append([]string(nil), r.lines...)
 }
 
+// checkWritten fails t unless the lines written so far are want.
+func (r *logRig) checkWritten(t *testing.T, want ...string) {
+	t.Helper()
+	if got := r.written(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("lines\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 // failed returns the calls that line says failed.
 func failedIn(t *testing.T, line string) int {
 	t.Helper()
@@ -136,13 +144,10 @@ func TestFailureLogRefusals(t *testing.T) {
 	r.l.failedCall(failure{method: "Declared", why: whyBudget, retries: 3, attempts: 1, err: outageErr}, 1)
 	r.l.failedCall(failure{method: "Declared", why: whyBudget, retries: 3, attempts: 1, err: outageErr}, 1)
 	r.advance(time.Second)
-	want := []string{
+	r.checkWritten(t,
 		"[Cluster][dubboretry] service=e2e.v1.BudgetService: 2 retries refused by the budget",
 		"[Cluster][dubboretry] service=e2e.v1.BudgetService: 2 calls failed since the last line, 1.1s ago (2 retries refused by the budget); the last: method=Declared, retry budget exhausted after 1 attempt (retries=3): unavailable: attempt fails here",
-	}
-	if got := r.written(); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("lines\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	)
 }
 
 // A failed call that is not written costs no allocation.
@@ -217,13 +222,10 @@ func TestClusterLog(t *testing.T) {
 		fc.call(ctx, "Declared", nil)
 	}
 	r.advance(time.Second)
-	want := []string{
+	r.checkWritten(t,
 		"[Cluster][dubboretry] service=e2e.v1.BudgetService: 1 call failed; it: method=Declared, retries exhausted after 4 attempts (retries=3): unavailable: fails",
 		"[Cluster][dubboretry] service=e2e.v1.BudgetService: 10 calls failed since the last line, 1s ago; the last: method=Declared, retries exhausted after 4 attempts (retries=3): unavailable: fails",
-	}
-	if got := r.written(); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("lines\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	)
 }
 
 // The budget's refusals are in the line, not a line each.
@@ -235,11 +237,8 @@ func TestClusterLogBudget(t *testing.T) {
 		fc.call(context.Background(), "Declared", nil)
 	}
 	r.advance(time.Second)
-	want := []string{
+	r.checkWritten(t,
 		"[Cluster][dubboretry] service=e2e.v1.BudgetService: 1 call failed (1 retry refused by the budget); it: method=Declared, retry budget exhausted after 1 attempt (retries=3): unavailable: fails",
 		"[Cluster][dubboretry] service=e2e.v1.BudgetService: 4 calls failed since the last line, 1s ago (4 retries refused by the budget); the last: method=Declared, retry budget exhausted after 1 attempt (retries=3): unavailable: fails",
-	}
-	if got := r.written(); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("lines\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
+	)
 }
