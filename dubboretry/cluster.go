@@ -290,9 +290,9 @@ func (c *invoker) await(ctx context.Context, r *rule, bg *budget, n int, rec *ca
 	if deadline, ok := ctx.Deadline(); ok && !c.now().Add(d).Before(deadline) {
 		return "the backoff delay ends after the caller's deadline"
 	}
-	start := time.Now()
+	start := c.now()
 	if !c.sleep(ctx, d) {
-		rec.waited += min(d, time.Since(start))
+		rec.waited += min(d, c.now().Sub(start))
 		return "context ended during backoff"
 	}
 	rec.waited += d

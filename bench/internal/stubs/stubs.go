@@ -1,5 +1,5 @@
 // Package stubs generates the bench module's Go code from its .proto files
-// (proto/) with protoc and three plugins built from source: protoc-gen-go
+// (proto/), compiled in process, with three plugins built from source: protoc-gen-go
 // and protoc-gen-go-grpc at the versions the bench module pins as tools
 // (go.mod), and protoc-gen-go-retry from this repository (the replace
 // line of go.mod), so that the stubs are what the plugin generates now.
@@ -9,13 +9,14 @@ package stubs
 import (
 	"bytes"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/dubbo-retry/protoc-gen-go-retry/internal/protoc"
 )
 
 // Sources are the .proto files, relative to ProtoDir.
@@ -26,15 +27,12 @@ var Sources = []string{"peers/v1/peers.proto", "hedge/v1/hedge.proto"}
 const ProtoDir = "proto"
 
 // plugins are the plugins that generate the code, by protoc's name of
-// them (--NAME_out), and their Go packages.
+// them (protoc-gen-NAME), and their Go packages.
 var plugins = []struct{ name, pkg string }{
 	{"go", "google.golang.org/protobuf/cmd/protoc-gen-go"},
 	{"go-grpc", "google.golang.org/grpc/cmd/protoc-gen-go-grpc"},
 	{"go-retry", "github.com/dubbo-retry/protoc-gen-go-retry/cmd/protoc-gen-go-retry"},
 }
-
-// rootModule is the module that holds the plugin and retry/v1/retry.proto.
-const rootModule = "github.com/dubbo-retry/protoc-gen-go-retry"
 
 // ModuleDir returns the bench module's root: the directory of the go.mod
 // that the go command finds from the current directory.
@@ -50,29 +48,20 @@ func ModuleDir() (string, error) {
 	return filepath.Dir(mod), nil
 }
 
-// Generate builds the plugins and runs protoc on Sources, in the bench
-// module whose root is dir, and returns the files written, by their path
-// relative to ProtoDir (paths=source_relative).
+// Generate builds the plugins and runs them on Sources, compiled in
+// process as protoc would (internal/protoc: no protoc binary is needed), in
+// the bench module whose root is dir, and returns the files written, by
+// their path relative to ProtoDir (paths=source_relative).
 func Generate(dir string) (map[string][]byte, error) {
-	protoc, err := exec.LookPath("protoc")
-	if err != nil {
-		return nil, fmt.Errorf("protoc is needed to generate the stubs (apt-get install protobuf-compiler): %v", err)
-	}
-	root, err := goCmd(dir, "list", "-m", "-f", "{{.Dir}}", rootModule)
+	req, err := protoc.Request([]string{filepath.Join(dir, ProtoDir)}, Sources, "paths=source_relative")
 	if err != nil {
 		return nil, err
 	}
-	options := filepath.Join(strings.TrimSpace(root), "options")
-
-	tmp, err := os.MkdirTemp("", "bench-stubs")
+	bin, err := os.MkdirTemp("", "bench-stubs")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(tmp)
-	bin, out := filepath.Join(tmp, "bin"), filepath.Join(tmp, "out")
-	if err := os.Mkdir(out, 0o755); err != nil {
-		return nil, err
-	}
+	defer os.RemoveAll(bin)
 	build := []string{"build", "-o", bin + string(filepath.Separator)}
 	for _, p := range plugins {
 		build = append(build, p.pkg)
@@ -80,36 +69,17 @@ func Generate(dir string) (map[string][]byte, error) {
 	if _, err := goCmd(dir, build...); err != nil {
 		return nil, err
 	}
-
-	args := []string{"-I", ProtoDir, "-I", options}
-	for _, p := range plugins {
-		args = append(args,
-			"--plugin=protoc-gen-"+p.name+"="+filepath.Join(bin, path.Base(p.pkg)),
-			"--"+p.name+"_out="+out,
-			"--"+p.name+"_opt=paths=source_relative",
-		)
-	}
-	args = append(args, Sources...)
-	cmd := exec.Command(protoc, args...)
-	cmd.Dir = dir
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("protoc %s: %v\n%s", strings.Join(args, " "), err, b)
-	}
-
 	files := make(map[string][]byte)
-	err = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(out, p)
+	for _, p := range plugins {
+		out, err := protoc.Run(req, protoc.Exec(filepath.Join(bin, path.Base(p.pkg))))
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("protoc-gen-%s: %v", p.name, err)
 		}
-		b, err := os.ReadFile(p)
-		files[filepath.ToSlash(rel)] = b
-		return err
-	})
-	return files, err
+		for _, f := range out {
+			files[f.GetName()] = []byte(f.GetContent())
+		}
+	}
+	return files, nil
 }
 
 // Write writes files, as Generate returns them, under ProtoDir of the
