@@ -45,6 +45,12 @@ func TestNameCollisions(t *testing.T) {
 			"a.proto:8:1: pkg.FooBar: its client interface FooBar is also the client interface of service pkg.foo_bar (a.proto:7:1); rename one of them",
 		},
 		{
+			// GreetServiceImpl's RetryPolicy returns the service's policy.
+			"a method named RetryPolicy",
+			map[string]string{"a.proto": pkgHeader + "service S {\n  rpc RetryPolicy(M) returns (M);\n}\n"},
+			"a.proto:8:3: pkg.S.RetryPolicy: its Go method name RetryPolicy is also the retry policy method of service pkg.S (a.proto:7:1); rename one of them",
+		},
+		{
 			"two methods of one Go name",
 			map[string]string{"a.proto": pkgHeader + "service S {\n  rpc get_thing(M) returns (M);\n  rpc GetThing(M) returns (M);\n}\n"},
 			"a.proto:9:3: pkg.S.GetThing: its Go method name GetThing is also the Go method name of method pkg.S.get_thing (a.proto:8:3); rename one of them",

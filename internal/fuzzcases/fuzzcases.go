@@ -433,7 +433,7 @@ var names = []string{
 	"NewGreetService", "GreetService_ClientInfo", "GreetServiceHandler", "SetProviderGreetService",
 	"Send", "Recv", "Conn", "Close", "CloseAndRecv", "Msg", "CloseRequest", "CloseResponse", "RequestHeader",
 	"snake_case", "lowerCamel", "ALLCAPS", "X_", "_x", "req_", "a_b_c", "A_B", "B_C", "a__b", "x1", "Ünïcode", "日本",
-	"retryOptions", "retryDefaults", "file_greet_greet_proto_retryOptions", "File_greet_greet_proto",
+	"RetryPolicy", "dubboretry", "_GreetService_retryPolicy", "File_greet_greet_proto",
 }
 
 // goPackages are go_package options, awkward ones included.

@@ -196,6 +196,9 @@ func (c *collector) triple(f *protogen.File, services []*service) {
 		for _, d := range s.names.declared() {
 			c.declare(f, nil, d.name, d.kind, s.Service, true)
 		}
+		// A method of the client implementation, beside those of the
+		// service's rpcs.
+		c.declare(f, s.Service, s.names.RetryPolicy, "retry policy method", s.Service, true)
 		for _, m := range s.methods {
 			c.declare(f, s.Service, m.names.Method, "Go method name", m.Method, true)
 			for _, d := range m.names.declared(m.kind.streaming()) {

@@ -24,10 +24,10 @@ func emitClient(w *writer, cfg Config, f *file, s *service) {
 		column{"policy", "*" + w.qual(dubboretryPackage.Ident("Policy"))})
 	w.P("}")
 	w.P()
-	w.doc(new(doc).text("RetryPolicy returns the retry policy of each unary method of the service as " +
+	w.doc(new(doc).text(s.names.RetryPolicy + " returns the retry policy of each unary method of the service as " +
 		s.names.NewClient + " created it: every value after the layers below the call, and the layer that set it" +
 		" (see dubboretry.Policy). It is nil for a service that dubbo.Load created."))
-	w.P("func (", "c *", s.names.ClientImpl, ") RetryPolicy() *", w.qual(dubboretryPackage.Ident("Policy")), " {")
+	w.P("func (", "c *", s.names.ClientImpl, ") ", s.names.RetryPolicy, "() *", w.qual(dubboretryPackage.Ident("Policy")), " {")
 	w.P("return c.policy")
 	w.P("}")
 	w.P()

@@ -19,6 +19,7 @@ type serviceNames struct {
 	Register    string // RegisterGreetServiceHandler
 	SetProvider string // SetProviderGreetService
 	ServiceInfo string // GreetService_ServiceInfo
+	RetryPolicy string // RetryPolicy: the method of GreetServiceImpl that returns its policy
 	retryPolicy string // _GreetService_retryPolicy: the .proto's policy, as data
 }
 
@@ -35,6 +36,7 @@ func newServiceNames(s *protogen.Service) serviceNames {
 		Register:    "Register" + n + "Handler",
 		SetProvider: "SetProvider" + n,
 		ServiceInfo: n + "_ServiceInfo",
+		RetryPolicy: "RetryPolicy",
 		retryPolicy: "_" + n + "_retryPolicy",
 	}
 }
