@@ -246,7 +246,10 @@ func policyDoc(f *file, s *service, m *method) string {
 		}
 	}
 	var b strings.Builder
-	b.WriteString("Retry policy from the .proto: " + strings.Join(parts, "; ") + ".")
+	if len(parts) > 0 {
+		// Else the .proto only says what does not reach the method.
+		b.WriteString("Retry policy from the .proto: " + strings.Join(parts, "; ") + ".")
+	}
 
 	switch d := p.Retries; {
 	case hedged:
@@ -299,7 +302,7 @@ func policyDoc(f *file, s *service, m *method) string {
 		}
 		b.WriteString(" Its " + what + " against the budget of the service (see " + s.names.NewClient + ").")
 	}
-	return b.String()
+	return strings.TrimPrefix(b.String(), " ")
 }
 
 // hedgingClause describes h, for a method's doc comment.

@@ -63,6 +63,10 @@ service H {
   rpc Hedged(M) returns (M) { option idempotency_level = NO_SIDE_EFFECTS; option (retry.v1.method).timeout = {nanos: 50000000}; }
   rpc Write(M) returns (M) {}
 }
+service HedgeOnly {
+  option (retry.v1.service) = {hedging: {max_attempts: 2, delay: {nanos: 20000000}}};
+  rpc Put(M) returns (M) {}
+}
 `)
 	for _, tc := range []struct {
 		method    string
@@ -81,6 +85,8 @@ service H {
 		{"Hedged", []string{"hedged with up to 3 copies in all, each sent when the one before has taken longer than the 95th" +
 			" percentile", "It is hedged rather than retried: the retries of the (retry.v1.service) option of pkg.H do not reach it.",
 			"the next copy is sent then."}, []string{"1 retry"}},
+		{"Put", []string{"Its retries are the client's", "The hedging of the (retry.v1.service) option of pkg.HedgeOnly does not reach it"},
+			[]string{"Retry policy from the .proto: ."}},
 		{"Write", []string{"It gets 0 retries: the (retry.v1.service) option of pkg.H gives 1 retry", "The hedging of the (retry.v1.service) option of pkg.H does not reach it"}, nil},
 	} {
 		doc := docs[tc.method]
